@@ -1,0 +1,63 @@
+// The index schema: every term prefix, value slot and document-data field the
+// project writes or reads is defined here and nowhere else. docs/schema.md
+// documents it; change both together.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "medsearch/document.h"
+
+namespace medsearch::schema {
+
+// Term prefixes. One-letter prefixes follow Xapian Omega's conventions;
+// the project's own start with X.
+inline constexpr std::string_view kUniqueId = "Q";     // Q + id (hashed when long); boolean
+inline constexpr std::string_view kTitle = "S";        // title words (free text, title:)
+inline constexpr std::string_view kAuthor = "A";       // author words (free text, author:)
+inline constexpr std::string_view kDay = "D";          // D + YYYYMMDD publication date; boolean
+inline constexpr std::string_view kMonth = "M";        // M + YYYYMM; boolean
+inline constexpr std::string_view kYear = "Y";         // Y + YYYY; boolean
+inline constexpr std::string_view kHost = "H";         // H + host, lowercase (site:); boolean
+inline constexpr std::string_view kUrl = "U";          // U + URL (hashed when long); boolean
+inline constexpr std::string_view kMimeType = "T";     // T + MIME type; boolean
+inline constexpr std::string_view kLanguage = "L";     // L + ISO 639-1 code (lang:); boolean
+inline constexpr std::string_view kDocType = "XTYPE";  // XTYPE + research|clinic|news|other
+inline constexpr std::string_view kEvidence = "XEV";   // XEV + rct|meta-analysis|...
+inline constexpr std::string_view kConcept = "XC";     // XC + concept id (vocabulary)
+inline constexpr std::string_view kDoi = "XDOI";       // XDOI + lowercase DOI
+inline constexpr std::string_view kPmid = "XPMID";     // XPMID + PubMed id
+
+// Value slots.
+inline constexpr unsigned kSlotDate = 0;         // publication date, YYYYMMDD (sortable)
+inline constexpr unsigned kSlotFirstSeen = 1;    // date first indexed, YYYYMMDD
+inline constexpr unsigned kSlotSite = 2;         // host name
+inline constexpr unsigned kSlotCollapse = 3;     // near-duplicate key (equal for copies)
+inline constexpr unsigned kSlotContentHash = 4;  // hash of the stored document, to skip unchanged
+
+// How the title is weighted against body text: title words are indexed with
+// this wdf increment, unprefixed and with kTitle.
+inline constexpr unsigned kTitleWeight = 3;
+
+// At most this much clean text is kept in the document data for snippets.
+inline constexpr size_t kMaxStoredText = 64 * 1024;
+
+// Xapian terms are limited to 245 bytes: ids longer than this are shortened
+// with a hash so that distinct ids keep distinct terms.
+inline constexpr size_t kMaxTermBytes = 240;
+
+// The unique term of a document id: Q + id, or Q + prefix + hash when long.
+std::string unique_term(std::string_view id);
+
+// A boolean term: prefix + value, hashed like unique_term when too long.
+std::string boolean_term(std::string_view prefix, std::string_view value);
+
+// The document data: "field=value" lines, with '\' and newlines escaped, in
+// the style of Omega's document data. Text is capped at kMaxStoredText.
+std::string encode_document_data(const Document& doc);
+Document decode_document_data(std::string_view data);
+
+// "2021-03-05" -> "20210305"; "2021-03" -> "20210300"; "2021" -> "20210000"; else "".
+std::string date_slot_value(std::string_view date);
+
+}  // namespace medsearch::schema

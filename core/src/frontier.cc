@@ -1,0 +1,359 @@
+#include "medsearch/frontier.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <ctime>
+
+namespace medsearch {
+namespace {
+
+constexpr std::array<std::string_view, 6> kStateNames = {"queued", "fetching", "fetched",
+                                                         "failed", "skipped",  "gone"};
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS urls (
+  id             INTEGER PRIMARY KEY,
+  url            TEXT NOT NULL UNIQUE,
+  host_key       TEXT NOT NULL,
+  depth          INTEGER NOT NULL,
+  redirects      INTEGER NOT NULL DEFAULT 0,
+  referrer       TEXT NOT NULL DEFAULT '',
+  state          TEXT NOT NULL DEFAULT 'queued'
+                 CHECK (state IN ('queued','fetching','fetched','failed','skipped','gone')),
+  reason         TEXT NOT NULL DEFAULT '',
+  detail         TEXT NOT NULL DEFAULT '',
+  http_status    INTEGER NOT NULL DEFAULT 0,
+  etag           TEXT NOT NULL DEFAULT '',
+  last_modified  TEXT NOT NULL DEFAULT '',
+  content_digest TEXT NOT NULL DEFAULT '',
+  content_type   TEXT NOT NULL DEFAULT '',
+  fetch_time     INTEGER NOT NULL DEFAULT 0,
+  canonical_url  TEXT NOT NULL DEFAULT '',
+  warc_file      TEXT NOT NULL DEFAULT '',
+  warc_offset    INTEGER NOT NULL DEFAULT -1,
+  added_time     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS urls_queue ON urls (state, host_key, depth, id);
+)sql";
+
+constexpr const char* kEntryColumns =
+    "id, url, host_key, depth, redirects, referrer, state, reason, detail, http_status, etag, "
+    "last_modified, content_digest, content_type, fetch_time, canonical_url, warc_file, "
+    "warc_offset";
+
+// A prepared statement; finalized on destruction.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) statement_ = nullptr;
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool ok() const { return statement_ != nullptr; }
+  std::string error() const { return sqlite3_errmsg(db_); }
+
+  void bind(int index, std::string_view text) {
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void bind(int index, int64_t value) { sqlite3_bind_int64(statement_, index, value); }
+  void bind(int index, int value) { sqlite3_bind_int(statement_, index, value); }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(statement_); }
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+
+  int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  std::string text(int column) const {
+    const unsigned char* value = sqlite3_column_text(statement_, column);
+    return value ? std::string(reinterpret_cast<const char*>(value),
+                               static_cast<size_t>(sqlite3_column_bytes(statement_, column)))
+                 : std::string();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+FrontierEntry read_entry(const Statement& row) {
+  FrontierEntry entry;
+  entry.id = row.integer(0);
+  entry.url = row.text(1);
+  entry.host_key = row.text(2);
+  entry.depth = static_cast<int>(row.integer(3));
+  entry.redirects = static_cast<int>(row.integer(4));
+  entry.referrer = row.text(5);
+  entry.state = url_state_from_string(row.text(6)).value_or(UrlState::kQueued);
+  entry.reason = row.text(7);
+  entry.detail = row.text(8);
+  entry.http_status = static_cast<int>(row.integer(9));
+  entry.etag = row.text(10);
+  entry.last_modified = row.text(11);
+  entry.content_digest = row.text(12);
+  entry.content_type = row.text(13);
+  entry.fetch_time = row.integer(14);
+  entry.canonical_url = row.text(15);
+  entry.warc_file = row.text(16);
+  entry.warc_offset = row.integer(17);
+  return entry;
+}
+
+}  // namespace
+
+std::string_view to_string(UrlState state) { return kStateNames[static_cast<size_t>(state)]; }
+
+std::optional<UrlState> url_state_from_string(std::string_view text) {
+  for (size_t i = 0; i < kStateNames.size(); ++i) {
+    if (kStateNames[i] == text) return static_cast<UrlState>(i);
+  }
+  return std::nullopt;
+}
+
+struct Frontier::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+
+  ~Impl() { sqlite3_close(db); }
+
+  Error error(const std::string& what) const {
+    return fail("frontier '" + path + "': " + what + ": " + sqlite3_errmsg(db));
+  }
+
+  Status exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string text = message ? message : "unknown error";
+      sqlite3_free(message);
+      return fail("frontier '" + path + "': " + text);
+    }
+    return {};
+  }
+
+  Result<int64_t> single_integer(const char* sql) {
+    Statement statement(db, sql);
+    if (!statement.ok() || statement.step() != SQLITE_ROW) return error("query failed");
+    return statement.integer(0);
+  }
+};
+
+Frontier::Frontier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Frontier::Frontier(Frontier&&) noexcept = default;
+Frontier& Frontier::operator=(Frontier&&) noexcept = default;
+Frontier::~Frontier() = default;
+
+Result<Frontier> Frontier::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  if (sqlite3_open_v2(path.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return impl->db ? impl->error("cannot open") : fail("cannot open frontier '" + path + "'");
+  }
+  sqlite3_busy_timeout(impl->db, 10000);
+  if (auto ok = impl->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !ok) {
+    return std::move(ok).take_error();
+  }
+  auto version = impl->single_integer("PRAGMA user_version");
+  if (!version) return std::move(version).take_error();
+  if (*version > kSchemaVersion) {
+    return fail("frontier '" + path + "' has schema version " + std::to_string(*version) +
+                ", newer than this program's " + std::to_string(kSchemaVersion) +
+                "; use a newer medcrawl");
+  }
+  if (*version < kSchemaVersion) {
+    // Version 0 is a new, empty database (there are no older schemas yet).
+    std::string create = std::string("BEGIN IMMEDIATE;") + kSchema +
+                         "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
+    if (auto ok = impl->exec(create.c_str()); !ok) return std::move(ok).take_error();
+  }
+  if (auto ok = impl->exec("UPDATE urls SET state = 'queued' WHERE state = 'fetching'"); !ok) {
+    return std::move(ok).take_error();
+  }
+  int64_t requeued = sqlite3_changes(impl->db);
+  Frontier frontier(std::move(impl));
+  frontier.requeued_on_open_ = requeued;
+  return frontier;
+}
+
+Result<bool> Frontier::add(const NewUrl& url) {
+  Statement insert(impl_->db,
+                   "INSERT OR IGNORE INTO urls (url, host_key, depth, redirects, referrer, "
+                   "added_time) VALUES (?, ?, ?, ?, ?, ?)");
+  if (!insert.ok()) return impl_->error("cannot prepare insert");
+  insert.bind(1, url.url);
+  insert.bind(2, url.host_key);
+  insert.bind(3, url.depth);
+  insert.bind(4, url.redirects);
+  insert.bind(5, url.referrer);
+  insert.bind(6, static_cast<int64_t>(std::time(nullptr)));
+  if (insert.step() != SQLITE_DONE) return impl_->error("cannot add '" + url.url + "'");
+  return sqlite3_changes(impl_->db) > 0;
+}
+
+Result<std::vector<FrontierEntry>> Frontier::take_next(
+    size_t limit, const std::function<bool(const std::string& host_key)>& host_ready) {
+  std::vector<FrontierEntry> taken;
+  if (limit == 0) return taken;
+  if (auto ok = impl_->exec("BEGIN IMMEDIATE"); !ok) return std::move(ok).take_error();
+  // The index on (state, host_key, depth, id) makes both queries cheap however
+  // large the frontier grows.
+  Statement hosts(impl_->db, "SELECT DISTINCT host_key FROM urls WHERE state = 'queued'");
+  std::string next_sql = std::string("SELECT ") + kEntryColumns +
+                         " FROM urls WHERE state = 'queued' AND host_key = ? "
+                         "ORDER BY depth, id LIMIT 1";
+  Statement next(impl_->db, next_sql.c_str());
+  Statement mark(impl_->db, "UPDATE urls SET state = 'fetching' WHERE id = ?");
+  bool failed = !hosts.ok() || !next.ok() || !mark.ok();
+  std::vector<std::string> ready_hosts;
+  while (!failed) {
+    int rc = hosts.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) {
+      failed = true;
+      break;
+    }
+    std::string host = hosts.text(0);
+    if (host_ready(host)) ready_hosts.push_back(std::move(host));
+  }
+  for (const std::string& host : ready_hosts) {
+    if (failed || taken.size() >= limit) break;
+    next.reset();
+    next.bind(1, host);
+    if (next.step() != SQLITE_ROW) continue;
+    FrontierEntry entry = read_entry(next);
+    mark.reset();
+    mark.bind(1, entry.id);
+    if (mark.step() != SQLITE_DONE) {
+      failed = true;
+      break;
+    }
+    entry.state = UrlState::kFetching;
+    taken.push_back(std::move(entry));
+  }
+  if (failed) {
+    Error error = impl_->error("cannot take queued URLs");
+    (void)impl_->exec("ROLLBACK");
+    return error;
+  }
+  if (auto ok = impl_->exec("COMMIT"); !ok) return std::move(ok).take_error();
+  return taken;
+}
+
+Status Frontier::record(int64_t id, const FetchOutcome& outcome) {
+  Statement update(impl_->db,
+                   "UPDATE urls SET state = ?, reason = ?, detail = ?, http_status = ?, etag = ?, "
+                   "last_modified = ?, content_digest = ?, content_type = ?, fetch_time = ?, "
+                   "canonical_url = ?, warc_file = ?, warc_offset = ? WHERE id = ?");
+  if (!update.ok()) return impl_->error("cannot prepare update");
+  update.bind(1, to_string(outcome.state));
+  update.bind(2, outcome.reason);
+  update.bind(3, outcome.detail);
+  update.bind(4, outcome.http_status);
+  update.bind(5, outcome.etag);
+  update.bind(6, outcome.last_modified);
+  update.bind(7, outcome.content_digest);
+  update.bind(8, outcome.content_type);
+  int64_t fetch_time = outcome.fetch_time;
+  // Skips decided before any request (robots.txt, scope) have no fetch time.
+  if (fetch_time == 0 && (outcome.http_status != 0 || outcome.state == UrlState::kFetched ||
+                          outcome.state == UrlState::kFailed)) {
+    fetch_time = static_cast<int64_t>(std::time(nullptr));
+  }
+  update.bind(9, fetch_time);
+  update.bind(10, outcome.canonical_url);
+  update.bind(11, outcome.warc_file);
+  update.bind(12, outcome.warc_offset);
+  update.bind(13, id);
+  if (update.step() != SQLITE_DONE) return impl_->error("cannot record fetch");
+  return {};
+}
+
+Status Frontier::requeue(int64_t id) {
+  Statement update(impl_->db, "UPDATE urls SET state = 'queued' WHERE id = ?");
+  if (!update.ok()) return impl_->error("cannot prepare update");
+  update.bind(1, id);
+  if (update.step() != SQLITE_DONE) return impl_->error("cannot requeue");
+  return {};
+}
+
+Result<std::optional<FrontierEntry>> Frontier::find(const std::string& url) {
+  std::string sql = std::string("SELECT ") + kEntryColumns + " FROM urls WHERE url = ?";
+  Statement select(impl_->db, sql.c_str());
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  select.bind(1, url);
+  int rc = select.step();
+  if (rc == SQLITE_DONE) return std::optional<FrontierEntry>();
+  if (rc != SQLITE_ROW) return impl_->error("query failed");
+  return std::optional<FrontierEntry>(read_entry(select));
+}
+
+Result<std::vector<std::string>> Frontier::seed_hosts() {
+  Statement select(impl_->db, "SELECT DISTINCT host_key FROM urls WHERE depth = 0");
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  std::vector<std::string> hosts;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) hosts.push_back(select.text(0));
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return hosts;
+}
+
+Result<std::vector<FrontierEntry>> Frontier::entries() {
+  std::string sql = std::string("SELECT ") + kEntryColumns + " FROM urls ORDER BY id";
+  Statement select(impl_->db, sql.c_str());
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  std::vector<FrontierEntry> entries;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) entries.push_back(read_entry(select));
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return entries;
+}
+
+Result<std::map<UrlState, int64_t>> Frontier::count_by_state() {
+  Statement select(impl_->db, "SELECT state, COUNT(*) FROM urls GROUP BY state");
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  std::map<UrlState, int64_t> counts;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    if (auto state = url_state_from_string(select.text(0))) counts[*state] = select.integer(1);
+  }
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return counts;
+}
+
+Result<std::map<std::string, int64_t>> Frontier::count_by_reason(UrlState state) {
+  Statement select(impl_->db, "SELECT reason, COUNT(*) FROM urls WHERE state = ? GROUP BY reason");
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  select.bind(1, to_string(state));
+  std::map<std::string, int64_t> counts;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) counts[select.text(0)] = select.integer(1);
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return counts;
+}
+
+Result<std::map<int, int64_t>> Frontier::count_by_status() {
+  Statement select(impl_->db,
+                   "SELECT http_status, COUNT(*) FROM urls WHERE http_status != 0 "
+                   "GROUP BY http_status");
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  std::map<int, int64_t> counts;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    counts[static_cast<int>(select.integer(0))] = select.integer(1);
+  }
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return counts;
+}
+
+Result<int64_t> Frontier::count_attempted() {
+  return impl_->single_integer("SELECT COUNT(*) FROM urls WHERE fetch_time != 0");
+}
+
+}  // namespace medsearch

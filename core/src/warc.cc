@@ -1,0 +1,866 @@
+#include "medsearch/warc.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+namespace medsearch {
+namespace {
+
+constexpr size_t kChunkBytes = 64 * 1024;
+constexpr size_t kMaxWarcHeaderBytes = 1024 * 1024;
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string find_header(const std::vector<std::pair<std::string, std::string>>& headers,
+                        std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (equals_ignore_case(key, name)) return value;
+  }
+  return "";
+}
+
+// All fields called `name`, joined with ", " (RFC 9110 5.3: a repeated field
+// means the same as one field listing the values).
+std::string joined_header(const std::vector<std::pair<std::string, std::string>>& headers,
+                          std::string_view name) {
+  std::string joined;
+  for (const auto& [key, value] : headers) {
+    if (!equals_ignore_case(key, name)) continue;
+    if (!joined.empty()) joined += ", ";
+    joined += value;
+  }
+  return joined;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+std::string system_error(const std::string& what, const std::string& path) {
+  return what + " '" + path + "': " + std::strerror(errno);
+}
+
+// Parses "Name: value" lines (with obsolete line folding) up to the end of
+// `head`. Returns false on a line without a colon.
+bool parse_fields(std::string_view head, std::vector<std::pair<std::string, std::string>>& out) {
+  while (!head.empty()) {
+    size_t end = head.find('\n');
+    std::string_view line = head.substr(0, end);
+    head.remove_prefix(end == std::string_view::npos ? head.size() : end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
+      out.back().second += ' ';
+      out.back().second += trim(line);
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
+    out.emplace_back(std::string(trim(line.substr(0, colon))),
+                     std::string(trim(line.substr(colon + 1))));
+  }
+  return true;
+}
+
+// Inflates `data` (gzip, zlib or raw deflate by `window_bits`), refusing
+// output past `limit`.
+Result<std::string> inflate_all(std::string_view data, int window_bits, size_t limit) {
+  z_stream stream{};
+  if (inflateInit2(&stream, window_bits) != Z_OK) return fail("cannot initialise zlib");
+  std::string out;
+  std::array<unsigned char, kChunkBytes> buffer;
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    stream.next_out = buffer.data();
+    stream.avail_out = buffer.size();
+    rc = inflate(&stream, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      std::string message = stream.msg ? stream.msg : "truncated data";
+      inflateEnd(&stream);
+      return fail("corrupt compressed body: " + message);
+    }
+    out.append(reinterpret_cast<char*>(buffer.data()), buffer.size() - stream.avail_out);
+    if (out.size() > limit) {
+      inflateEnd(&stream);
+      return fail("decoded body larger than " + std::to_string(limit) + " bytes");
+    }
+    if (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0) {
+      inflateEnd(&stream);
+      return fail("corrupt compressed body: truncated data");
+    }
+  }
+  inflateEnd(&stream);
+  return out;
+}
+
+}  // namespace
+
+std::string gzip_compress(std::string_view data) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, data.size()) + 32, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&stream, Z_FINISH);
+  assert(rc == Z_STREAM_END);
+  (void)rc;
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+namespace {
+
+struct HttpMessage {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string payload;  // transfer-decoded
+};
+
+Result<std::string> dechunk(std::string_view body) {
+  std::string out;
+  while (true) {
+    size_t line_end = body.find('\n');
+    if (line_end == std::string_view::npos) return fail("truncated chunked body");
+    std::string_view size_line = body.substr(0, line_end);
+    if (size_t semicolon = size_line.find(';'); semicolon != std::string_view::npos) {
+      size_line = size_line.substr(0, semicolon);
+    }
+    size_line = trim(size_line);
+    if (size_line.empty() || size_line.size() > 15) return fail("malformed chunk size");
+    size_t size = 0;
+    for (char c : size_line) {
+      int digit = (c >= '0' && c <= '9')   ? c - '0'
+                  : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                  : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                           : -1;
+      if (digit < 0) return fail("malformed chunk size");
+      size = size * 16 + static_cast<size_t>(digit);
+    }
+    body.remove_prefix(line_end + 1);
+    if (size == 0) return out;  // trailers, if any, are ignored
+    if (body.size() < size) return fail("truncated chunked body");
+    out.append(body.substr(0, size));
+    body.remove_prefix(size);
+    if (body.substr(0, 2) == "\r\n") {
+      body.remove_prefix(2);
+    } else if (body.substr(0, 1) == "\n") {
+      body.remove_prefix(1);
+    } else {
+      return fail("malformed chunked body");
+    }
+  }
+}
+
+Result<HttpMessage> split_http_message(std::string_view block) {
+  size_t head_end = block.find("\r\n\r\n");
+  size_t body_start = head_end + 4;
+  if (head_end == std::string_view::npos) {
+    head_end = block.find("\n\n");
+    body_start = head_end + 2;
+  }
+  if (head_end == std::string_view::npos) return fail("HTTP response has no end of headers");
+  std::string_view head = block.substr(0, head_end);
+  size_t line_end = head.find('\n');
+  std::string_view status_line = trim(head.substr(0, line_end));
+  head.remove_prefix(line_end == std::string_view::npos ? head.size() : line_end + 1);
+  // "HTTP/1.1 200 OK"
+  if (status_line.substr(0, 5) != "HTTP/") return fail("not an HTTP response");
+  size_t space = status_line.find(' ');
+  if (space == std::string_view::npos || status_line.size() < space + 4) {
+    return fail("malformed HTTP status line");
+  }
+  HttpMessage message;
+  for (size_t i = space + 1; i < space + 4; ++i) {
+    char c = status_line[i];
+    if (c < '0' || c > '9') return fail("malformed HTTP status line");
+    message.status = message.status * 10 + (c - '0');
+  }
+  if (!parse_fields(head, message.headers)) return fail("malformed HTTP header");
+  std::string_view body = block.substr(body_start);
+  std::string transfer_encoding = joined_header(message.headers, "Transfer-Encoding");
+  for (char& c : transfer_encoding)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (transfer_encoding.find("chunked") != std::string::npos) {
+    auto payload = dechunk(body);
+    if (!payload) return std::move(payload).take_error();
+    message.payload = std::move(*payload);
+  } else {
+    message.payload = std::string(body);
+  }
+  return message;
+}
+
+// Undoes the Content-Encoding list (applied in order, so undone in reverse).
+Result<std::string> decode_content(std::string body, std::string encodings, size_t limit) {
+  for (char& c : encodings) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::string> list;
+  std::string_view rest = encodings;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+    if (!item.empty() && item != "identity") list.emplace_back(item);
+  }
+  if (body.empty()) list.clear();  // e.g. a 304 or an empty error page labelled gzip
+  for (auto it = list.rbegin(); it != list.rend(); ++it) {
+    Result<std::string> decoded = fail("");
+    if (*it == "gzip" || *it == "x-gzip") {
+      decoded = inflate_all(body, 15 + 32, limit);
+    } else if (*it == "deflate") {
+      // "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
+      decoded = inflate_all(body, 15, limit);
+      if (!decoded) decoded = inflate_all(body, -15, limit);
+    } else {
+      return fail("unsupported content-encoding '" + *it + "'");
+    }
+    if (!decoded) return std::move(decoded).take_error();
+    body = std::move(*decoded);
+  }
+  if (body.size() > limit) return fail("body larger than " + std::to_string(limit) + " bytes");
+  return body;
+}
+
+// SHA-1 compression state (FIPS 180-4 section 6.1).
+class Sha1 {
+ public:
+  void update(std::string_view data) {
+    for (char c : data) {
+      block_[block_size_++] = static_cast<uint8_t>(c);
+      if (block_size_ == 64) {
+        process();
+        block_size_ = 0;
+      }
+    }
+    length_ += data.size();
+  }
+
+  std::string finish() {
+    uint64_t bit_length = length_ * 8;
+    block_[block_size_++] = 0x80;
+    if (block_size_ > 56) {
+      while (block_size_ < 64) block_[block_size_++] = 0;
+      process();
+      block_size_ = 0;
+    }
+    while (block_size_ < 56) block_[block_size_++] = 0;
+    for (int i = 7; i >= 0; --i)
+      block_[block_size_++] = static_cast<uint8_t>(bit_length >> (i * 8));
+    process();
+    std::string digest(20, '\0');
+    for (int i = 0; i < 5; ++i) {
+      for (int j = 0; j < 4; ++j) digest[i * 4 + j] = static_cast<char>(h_[i] >> (24 - j * 8));
+    }
+    return digest;
+  }
+
+ private:
+  static uint32_t rotate_left(uint32_t value, int bits) {
+    return (value << bits) | (value >> (32 - bits));
+  }
+
+  void process() {
+    uint32_t w[80];
+    for (int i = 0; i < 16; ++i) {
+      w[i] = (uint32_t{block_[i * 4]} << 24) | (uint32_t{block_[i * 4 + 1]} << 16) |
+             (uint32_t{block_[i * 4 + 2]} << 8) | uint32_t{block_[i * 4 + 3]};
+    }
+    for (int i = 16; i < 80; ++i)
+      w[i] = rotate_left(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
+    for (int i = 0; i < 80; ++i) {
+      uint32_t f, k;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDC;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6;
+      }
+      uint32_t temp = rotate_left(a, 5) + f + e + k + w[i];
+      e = d;
+      d = c;
+      c = rotate_left(b, 30);
+      b = a;
+      a = temp;
+    }
+    h_[0] += a;
+    h_[1] += b;
+    h_[2] += c;
+    h_[3] += d;
+    h_[4] += e;
+  }
+
+  uint32_t h_[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  uint8_t block_[64] = {};
+  size_t block_size_ = 0;
+  uint64_t length_ = 0;
+};
+
+std::string serialize_record(const std::vector<std::pair<std::string, std::string>>& fields,
+                             std::string_view block) {
+  std::string record = "WARC/1.1\r\n";
+  for (const auto& [name, value] : fields) record += name + ": " + value + "\r\n";
+  record += "\r\n";
+  record.append(block);
+  record += "\r\n\r\n";
+  return record;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Digests, dates, ids
+
+std::string sha1(std::string_view data) {
+  Sha1 state;
+  state.update(data);
+  return state.finish();
+}
+
+std::string base32_encode(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : data) {
+    buffer = (buffer << 8) | static_cast<uint8_t>(c);
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
+  while (out.size() % 8 != 0) out += '=';
+  return out;
+}
+
+std::string warc_sha1_digest(std::string_view data) { return "sha1:" + base32_encode(sha1(data)); }
+
+std::string warc_date(std::time_t time) {
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string new_warc_record_id() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  uint8_t bytes[16];
+  for (int i = 0; i < 16; i += 8) {
+    uint64_t value = generator();
+    std::memcpy(bytes + i, &value, 8);
+  }
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "<urn:uuid:";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
+    id += kHex[bytes[i] >> 4];
+    id += kHex[bytes[i] & 15];
+  }
+  return id + ">";
+}
+
+// ---------------------------------------------------------------------------
+// HTTP messages
+
+std::string WarcRecord::header(std::string_view name) const { return find_header(headers, name); }
+
+std::string HttpResponse::header(std::string_view name) const { return find_header(headers, name); }
+
+Result<HttpResponse> parse_http_response(std::string_view block, size_t max_body_bytes) {
+  auto message = split_http_message(block);
+  if (!message) return std::move(message).take_error();
+  HttpResponse response;
+  response.status = message->status;
+  auto body = decode_content(std::move(message->payload),
+                             joined_header(message->headers, "Content-Encoding"), max_body_bytes);
+  if (!body) return std::move(body).take_error();
+  response.body = std::move(*body);
+  response.headers = std::move(message->headers);
+  return response;
+}
+
+Result<std::string> http_payload(std::string_view block) {
+  auto message = split_http_message(block);
+  if (!message) return std::move(message).take_error();
+  return std::move(message->payload);
+}
+
+// ---------------------------------------------------------------------------
+// Reader
+
+struct WarcReader::Impl {
+  std::FILE* file = nullptr;
+  std::string path;
+  bool gzip = false;
+  z_stream stream{};
+  bool stream_ready = false;
+  bool in_member = false;
+  std::array<unsigned char, kChunkBytes> input{};
+  uint64_t file_position = 0;  // bytes read from the file so far
+
+  std::string buffer;  // decompressed bytes not yet consumed start at buffer_start
+  size_t buffer_start = 0;
+  uint64_t consumed = 0;      // decompressed bytes consumed (absolute)
+  uint64_t decompressed = 0;  // decompressed bytes produced (absolute)
+  // (decompressed start, compressed start) of the gzip members seen, latest last.
+  std::vector<std::pair<uint64_t, uint64_t>> members;
+
+  std::optional<std::string> error;  // once set, reading has stopped
+
+  ~Impl() {
+    if (stream_ready) inflateEnd(&stream);
+    if (file) std::fclose(file);
+  }
+
+  uint64_t compressed_position() const { return file_position - stream.avail_in; }
+
+  uint64_t offset_of(uint64_t position) const {
+    if (!gzip) return position;
+    if (position == decompressed && !in_member) return compressed_position();
+    for (auto it = members.rbegin(); it != members.rend(); ++it) {
+      if (it->first <= position) return it->second;
+    }
+    return 0;
+  }
+
+  size_t available() const { return buffer.size() - buffer_start; }
+
+  void consume(size_t count) {
+    buffer_start += count;
+    consumed += count;
+    if (buffer_start > kChunkBytes && buffer_start * 2 > buffer.size()) {
+      buffer.erase(0, buffer_start);
+      buffer_start = 0;
+    }
+  }
+
+  // Appends more decompressed bytes to `buffer`. Returns false at a clean end
+  // of file; an error for a read error or a corrupt or truncated gzip member.
+  Result<bool> fill() {
+    if (!gzip) {
+      size_t count = std::fread(input.data(), 1, input.size(), file);
+      if (count == 0) {
+        if (std::ferror(file)) return fail(system_error("cannot read", path));
+        return false;
+      }
+      file_position += count;
+      decompressed += count;
+      buffer.append(reinterpret_cast<char*>(input.data()), count);
+      return true;
+    }
+    std::array<unsigned char, kChunkBytes> output;
+    while (true) {
+      if (stream.avail_in == 0) {
+        size_t count = std::fread(input.data(), 1, input.size(), file);
+        if (count == 0) {
+          if (std::ferror(file)) return fail(system_error("cannot read", path));
+          if (in_member) {
+            return fail("truncated gzip member at offset " + std::to_string(members.back().second));
+          }
+          return false;
+        }
+        file_position += count;
+        stream.next_in = input.data();
+        stream.avail_in = static_cast<uInt>(count);
+      }
+      if (!in_member) {
+        if (stream.next_in[0] != 0x1f) {
+          return fail("not gzip data at offset " + std::to_string(compressed_position()));
+        }
+        inflateReset(&stream);
+        in_member = true;
+        members.emplace_back(decompressed, compressed_position());
+        if (members.size() > 64) members.erase(members.begin(), members.begin() + 32);
+      }
+      stream.next_out = output.data();
+      stream.avail_out = output.size();
+      int rc = inflate(&stream, Z_NO_FLUSH);
+      size_t produced = output.size() - stream.avail_out;
+      buffer.append(reinterpret_cast<char*>(output.data()), produced);
+      decompressed += produced;
+      if (rc == Z_STREAM_END) {
+        in_member = false;
+      } else if (rc != Z_OK && !(rc == Z_BUF_ERROR && stream.avail_in == 0)) {
+        return fail("corrupt gzip member at offset " + std::to_string(members.back().second) +
+                    ": " + (stream.msg ? stream.msg : "bad data"));
+      }
+      if (produced > 0 || rc == Z_STREAM_END) return true;
+    }
+  }
+
+  // Makes sure `count` unconsumed bytes are buffered; false if the file ends first.
+  Result<bool> ensure(size_t count) {
+    while (available() < count) {
+      auto more = fill();
+      if (!more) return more;
+      if (!*more) return false;
+    }
+    return true;
+  }
+
+  // After a record, finishes the gzip member it ended in, so that offset()
+  // points at the next member rather than the one just read.
+  void settle() {
+    while (gzip && in_member && available() == 0) {
+      auto more = fill();
+      if (!more) {
+        error = more.error();
+        return;
+      }
+      if (!*more) return;
+    }
+  }
+
+  Result<std::optional<WarcRecord>> next() {
+    // Tolerate blank lines between records.
+    while (true) {
+      while (available() > 0 && (buffer[buffer_start] == '\r' || buffer[buffer_start] == '\n')) {
+        consume(1);
+      }
+      if (available() > 0) break;
+      auto more = fill();
+      if (!more) return std::move(more).take_error();
+      if (!*more) return std::optional<WarcRecord>();
+    }
+    uint64_t record_offset = offset_of(consumed);
+    std::string where = " at offset " + std::to_string(record_offset) + " of '" + path + "'";
+    size_t head_end;
+    while ((head_end = buffer.find("\r\n\r\n", buffer_start)) == std::string::npos) {
+      if (available() > kMaxWarcHeaderBytes) return fail("WARC header too long" + where);
+      auto more = fill();
+      if (!more) return std::move(more).take_error();
+      if (!*more) return fail("truncated WARC record header" + where);
+    }
+    std::string_view head(buffer.data() + buffer_start, head_end - buffer_start);
+    size_t line_end = head.find("\r\n");
+    std::string_view version = head.substr(0, line_end);
+    if (version.substr(0, 5) != "WARC/") return fail("not a WARC record" + where);
+    WarcRecord record;
+    if (!parse_fields(head.substr(line_end + 2), record.headers)) {
+      return fail("malformed WARC header" + where);
+    }
+    std::string length_text = record.header("Content-Length");
+    if (length_text.empty() || length_text.size() > 15 ||
+        length_text.find_first_not_of("0123456789") != std::string::npos) {
+      return fail("WARC record without a valid Content-Length" + where);
+    }
+    size_t length = std::stoull(length_text);
+    consume(head_end + 4 - buffer_start);
+    auto complete = ensure(length + 4);
+    if (!complete) return std::move(complete).take_error();
+    if (!*complete) {
+      return fail("truncated WARC record" + where + " (Content-Length " + length_text + ")");
+    }
+    record.block.assign(buffer, buffer_start, length);
+    if (buffer.compare(buffer_start + length, 4, "\r\n\r\n") != 0) {
+      return fail("WARC record does not end with CRLF CRLF" + where);
+    }
+    consume(length + 4);
+    settle();
+    return std::optional<WarcRecord>(std::move(record));
+  }
+};
+
+WarcReader::WarcReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+WarcReader::WarcReader(WarcReader&&) noexcept = default;
+WarcReader& WarcReader::operator=(WarcReader&&) noexcept = default;
+WarcReader::~WarcReader() = default;
+
+Result<WarcReader> WarcReader::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->file = std::fopen(path.c_str(), "rb");
+  if (!impl->file) return fail(system_error("cannot open", path));
+  int first = std::fgetc(impl->file);
+  int second = std::fgetc(impl->file);
+  std::rewind(impl->file);
+  impl->gzip = first == 0x1f && second == 0x8b;
+  if (impl->gzip) {
+    if (inflateInit2(&impl->stream, 15 + 16) != Z_OK) return fail("cannot initialise zlib");
+    impl->stream_ready = true;
+  }
+  return WarcReader(std::move(impl));
+}
+
+Result<std::optional<WarcRecord>> WarcReader::next() {
+  if (impl_->error) return fail(*impl_->error);
+  auto record = impl_->next();
+  if (!record) impl_->error = record.error();
+  return record;
+}
+
+uint64_t WarcReader::offset() const { return impl_->offset_of(impl_->consumed); }
+
+// ---------------------------------------------------------------------------
+// Writer
+
+namespace {
+
+std::string warc_file_name(const std::string& prefix, int number) {
+  char digits[16];
+  std::snprintf(digits, sizeof digits, "%05d", number);
+  return prefix + "-" + digits + ".warc.gz";
+}
+
+// The highest NNNNN of PREFIX-NNNNN.warc.gz in `dir`, or -1.
+int last_file_number(const std::string& dir, const std::string& prefix) {
+  int last = -1;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    std::string head = prefix + "-";
+    if (name.size() != head.size() + 5 + 8 || name.compare(0, head.size(), head) != 0 ||
+        name.compare(head.size() + 5, std::string::npos, ".warc.gz") != 0) {
+      continue;
+    }
+    std::string digits = name.substr(head.size(), 5);
+    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    last = std::max(last, std::stoi(digits));
+  }
+  return last;
+}
+
+// Reads `path` to its end and returns the offset just past its last whole
+// record (the whole file when nothing is torn). A request record whose
+// response was torn off goes too, so exchanges stay whole.
+Result<uint64_t> last_whole_record_end(const std::string& path) {
+  auto reader = WarcReader::open(path);
+  if (!reader) return std::move(reader).take_error();
+  std::vector<std::pair<uint64_t, std::string>> records;  // start offset, WARC-Type
+  while (true) {
+    uint64_t start = reader->offset();
+    auto record = reader->next();
+    if (!record) {
+      // A record can read whole and still end in a torn gzip member; the error
+      // then comes with the next read and points back at that record.
+      uint64_t cut = start;
+      while (!records.empty() && records.back().first >= cut) records.pop_back();
+      if (!records.empty() && records.back().second == "request") cut = records.back().first;
+      return cut;
+    }
+    if (!*record) return reader->offset();
+    records.emplace_back(start, (*record)->header("WARC-Type"));
+    if (records.size() > 16) records.erase(records.begin(), records.begin() + 8);
+  }
+}
+
+void sync_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+WarcWriter::WarcWriter(WarcWriter&& other) noexcept { *this = std::move(other); }
+
+WarcWriter& WarcWriter::operator=(WarcWriter&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    dir_ = std::move(other.dir_);
+    options_ = std::move(other.options_);
+    fd_ = std::exchange(other.fd_, -1);
+    file_number_ = other.file_number_;
+    file_name_ = std::move(other.file_name_);
+    file_size_ = other.file_size_;
+    warcinfo_id_ = std::move(other.warcinfo_id_);
+    truncated_bytes_ = other.truncated_bytes_;
+  }
+  return *this;
+}
+
+WarcWriter::~WarcWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<WarcWriter> WarcWriter::open(const std::string& dir, WarcWriterOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail("cannot create directory '" + dir + "': " + ec.message());
+  WarcWriter writer;
+  writer.dir_ = dir;
+  writer.options_ = std::move(options);
+  int last = last_file_number(dir, writer.options_.prefix);
+  if (last < 0) {
+    if (auto started = writer.start_file(0); !started) return std::move(started).take_error();
+    return writer;
+  }
+  std::string path = dir + "/" + warc_file_name(writer.options_.prefix, last);
+  auto good_end = last_whole_record_end(path);
+  if (!good_end) return std::move(good_end).take_error();
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return fail("cannot stat '" + path + "': " + ec.message());
+  if (*good_end < size) {
+    if (::truncate(path.c_str(), static_cast<off_t>(*good_end)) != 0) {
+      return fail(system_error("cannot truncate torn record off", path));
+    }
+    writer.truncated_bytes_ = size - *good_end;
+  }
+  if (*good_end == 0 || *good_end >= writer.options_.max_file_bytes) {
+    int number = *good_end == 0 ? last : last + 1;
+    if (auto started = writer.start_file(number); !started) return std::move(started).take_error();
+    return writer;
+  }
+  writer.fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (writer.fd_ < 0) return fail(system_error("cannot open", path));
+  writer.file_number_ = last;
+  writer.file_name_ = warc_file_name(writer.options_.prefix, last);
+  writer.file_size_ = *good_end;
+  // Records appended to a continued file refer to its first warcinfo record.
+  if (auto reader = WarcReader::open(path)) {
+    if (auto first = reader->next();
+        first && *first && (*first)->header("WARC-Type") == "warcinfo") {
+      writer.warcinfo_id_ = (*first)->header("WARC-Record-ID");
+    }
+  }
+  return writer;
+}
+
+Status WarcWriter::start_file(int number) {
+  if (fd_ >= 0) ::close(fd_);
+  file_number_ = number;
+  file_name_ = warc_file_name(options_.prefix, number);
+  std::string path = dir_ + "/" + file_name_;
+  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) return fail(system_error("cannot create", path));
+  file_size_ = 0;
+  sync_directory(dir_);
+  warcinfo_id_ = new_warc_record_id();
+  std::string block = "software: " + options_.software +
+                      "\r\n"
+                      "format: WARC File Format 1.1\r\n"
+                      "conformsTo: "
+                      "http://iipc.github.io/warc-specifications/specifications/warc-format/"
+                      "warc-1.1/\r\n"
+                      "robots: obey\r\n";
+  auto written = write_record({{"WARC-Type", "warcinfo"},
+                               {"WARC-Record-ID", warcinfo_id_},
+                               {"WARC-Filename", file_name_},
+                               {"Content-Type", "application/warc-fields"}},
+                              block);
+  if (!written) return std::move(written).take_error();
+  return {};
+}
+
+Status WarcWriter::roll_over_if_full() {
+  if (file_size_ < options_.max_file_bytes) return {};
+  return start_file(file_number_ + 1);
+}
+
+Result<uint64_t> WarcWriter::append(std::string_view bytes) {
+  std::string path = dir_ + "/" + file_name_;
+  uint64_t offset = file_size_;
+  while (!bytes.empty()) {
+    ssize_t count = ::write(fd_, bytes.data(), bytes.size());
+    if (count < 0) {
+      if (errno == EINTR) continue;
+      return fail(system_error("cannot write", path));
+    }
+    bytes.remove_prefix(static_cast<size_t>(count));
+    file_size_ += static_cast<uint64_t>(count);
+  }
+  if (options_.sync && ::fdatasync(fd_) != 0) return fail(system_error("cannot sync", path));
+  return offset;
+}
+
+Result<WarcLocation> WarcWriter::write_record(
+    std::vector<std::pair<std::string, std::string>> fields, std::string_view block) {
+  if (fd_ < 0) return fail("WARC writer is not open");
+  if (find_header(fields, "WARC-Type") != "warcinfo") {
+    if (auto rolled = roll_over_if_full(); !rolled) return std::move(rolled).take_error();
+  }
+  if (find_header(fields, "WARC-Record-ID").empty()) {
+    fields.insert(fields.begin() + 1, {"WARC-Record-ID", new_warc_record_id()});
+  }
+  if (find_header(fields, "WARC-Date").empty())
+    fields.emplace_back("WARC-Date", warc_date(std::time(nullptr)));
+  if (find_header(fields, "Content-Length").empty()) {
+    fields.emplace_back("Content-Length", std::to_string(block.size()));
+  }
+  auto offset = append(gzip_compress(serialize_record(fields, block)));
+  if (!offset) return std::move(offset).take_error();
+  return WarcLocation{file_name_, *offset};
+}
+
+Result<WarcLocation> WarcWriter::write_exchange(const WarcExchange& exchange) {
+  if (fd_ < 0) return fail("WARC writer is not open");
+  if (auto rolled = roll_over_if_full(); !rolled) return std::move(rolled).take_error();
+  std::string date = warc_date(exchange.date != 0 ? exchange.date : std::time(nullptr));
+  std::string request_id = new_warc_record_id();
+  std::string response_id = new_warc_record_id();
+
+  std::vector<std::pair<std::string, std::string>> request_fields = {
+      {"WARC-Type", "request"},
+      {"WARC-Record-ID", request_id},
+      {"WARC-Date", date},
+      {"WARC-Target-URI", exchange.target_uri},
+      {"WARC-Concurrent-To", response_id}};
+  if (!warcinfo_id_.empty()) request_fields.emplace_back("WARC-Warcinfo-ID", warcinfo_id_);
+  request_fields.emplace_back("Content-Type", "application/http;msgtype=request");
+  request_fields.emplace_back("WARC-Block-Digest", warc_sha1_digest(exchange.request));
+  request_fields.emplace_back("Content-Length", std::to_string(exchange.request.size()));
+
+  std::vector<std::pair<std::string, std::string>> response_fields = {
+      {"WARC-Type", "response"},
+      {"WARC-Record-ID", response_id},
+      {"WARC-Date", date},
+      {"WARC-Target-URI", exchange.target_uri},
+      {"WARC-Concurrent-To", request_id}};
+  if (!exchange.ip_address.empty())
+    response_fields.emplace_back("WARC-IP-Address", exchange.ip_address);
+  if (!warcinfo_id_.empty()) response_fields.emplace_back("WARC-Warcinfo-ID", warcinfo_id_);
+  response_fields.emplace_back("Content-Type", "application/http;msgtype=response");
+  response_fields.emplace_back("WARC-Block-Digest", warc_sha1_digest(exchange.response));
+  if (auto payload = http_payload(exchange.response)) {
+    response_fields.emplace_back("WARC-Payload-Digest", warc_sha1_digest(*payload));
+  }
+  response_fields.emplace_back("Content-Length", std::to_string(exchange.response.size()));
+
+  std::string request_member = gzip_compress(serialize_record(request_fields, exchange.request));
+  std::string response_member = gzip_compress(serialize_record(response_fields, exchange.response));
+  // One write for both records: a crash leaves the pair whole or torn at the end.
+  auto offset = append(request_member + response_member);
+  if (!offset) return std::move(offset).take_error();
+  return WarcLocation{file_name_, *offset + request_member.size()};
+}
+
+}  // namespace medsearch

@@ -1,0 +1,143 @@
+#include "fixture_server.h"
+
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace medsearch::testing {
+namespace {
+
+std::string content_type_for(const std::filesystem::path& path) {
+  static const std::map<std::string, std::string> types = {{".html", "text/html; charset=utf-8"},
+                                                           {".htm", "text/html; charset=utf-8"},
+                                                           {".xhtml", "application/xhtml+xml"},
+                                                           {".txt", "text/plain; charset=utf-8"},
+                                                           {".xml", "application/xml"},
+                                                           {".pdf", "application/pdf"},
+                                                           {".png", "image/png"},
+                                                           {".jpg", "image/jpeg"},
+                                                           {".css", "text/css"},
+                                                           {".json", "application/json"},
+                                                           {".gz", "application/gzip"}};
+  auto it = types.find(path.extension().string());
+  return it == types.end() ? "application/octet-stream" : it->second;
+}
+
+bool read_file(const std::filesystem::path& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  out = buf.str();
+  return true;
+}
+
+struct Route {
+  int status;
+  std::string location;
+};
+
+std::map<std::string, Route> load_routes(const std::string& file) {
+  std::map<std::string, Route> routes;
+  if (file.empty()) return routes;
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read routes file " + file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string path, status, location;
+    std::getline(fields, path, '\t');
+    std::getline(fields, status, '\t');
+    std::getline(fields, location, '\t');
+    routes[path] = Route{std::stoi(status), location};
+  }
+  return routes;
+}
+
+}  // namespace
+
+FixtureServer::FixtureServer(std::string root, std::string routes_file)
+    : root_(std::move(root)),
+      routes_file_(std::move(routes_file)),
+      server_(std::make_unique<httplib::Server>()) {}
+
+FixtureServer::~FixtureServer() { stop(); }
+
+httplib::Server& FixtureServer::http() { return *server_; }
+
+void FixtureServer::start(int port) {
+  auto routes = load_routes(routes_file_);
+  std::filesystem::path root = std::filesystem::canonical(root_);
+  server_->Get(".*", [root, routes](const httplib::Request& req, httplib::Response& res) {
+    if (auto it = routes.find(req.path); it != routes.end()) {
+      res.status = it->second.status;
+      if (!it->second.location.empty()) res.set_header("Location", it->second.location);
+      res.set_content("<html><body>" + std::to_string(res.status) + "</body></html>",
+                      "text/html; charset=utf-8");
+      return;
+    }
+    std::filesystem::path path = root / std::filesystem::path(req.path).relative_path();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) path /= "index.html";
+    std::filesystem::path resolved = std::filesystem::weakly_canonical(path, ec);
+    std::string body;
+    bool inside = !ec && resolved.string().rfind(root.string(), 0) == 0;
+    if (!inside || !std::filesystem::is_regular_file(resolved, ec) || !read_file(resolved, body)) {
+      res.status = 404;
+      res.set_content("<html><head><title>Not found</title></head><body>Not found</body></html>",
+                      "text/html; charset=utf-8");
+      return;
+    }
+    std::string type = content_type_for(resolved);
+    // Pages, sitemaps and robots.txt need absolute URLs although the port is
+    // chosen at start: files write %ORIGIN% and the server fills it in.
+    if (type.rfind("text/", 0) == 0 || type.find("xml") != std::string::npos) {
+      std::string origin = "http://" + req.get_header_value("Host");
+      for (size_t at = body.find("%ORIGIN%"); at != std::string::npos;
+           at = body.find("%ORIGIN%", at + origin.size()))
+        body.replace(at, 8, origin);
+    }
+    res.set_content(body, type.c_str());
+  });
+  server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    RequestLogEntry entry{req.method,
+                          req.target,
+                          req.get_header_value("Host"),
+                          req.get_header_value("User-Agent"),
+                          res.status,
+                          std::chrono::steady_clock::now()};
+    std::lock_guard lock(mutex_);
+    log_.push_back(std::move(entry));
+  });
+  if (port == 0) {
+    port_ = server_->bind_to_any_port("127.0.0.1");
+  } else {
+    port_ = server_->bind_to_port("127.0.0.1", port) ? port : -1;
+  }
+  if (port_ <= 0) throw std::runtime_error("fixture server: cannot bind 127.0.0.1");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void FixtureServer::stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
+std::string FixtureServer::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::vector<RequestLogEntry> FixtureServer::requests() const {
+  std::lock_guard lock(mutex_);
+  return log_;
+}
+
+}  // namespace medsearch::testing

@@ -1,0 +1,62 @@
+// A real HTTP server on 127.0.0.1 serving the fixture site, for tests and the
+// demo. It records every request it answers, so tests can check what a crawler
+// asked for (and when).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace httplib {
+class Server;
+}
+
+namespace medsearch::testing {
+
+struct RequestLogEntry {
+  std::string method;
+  std::string path;  // path and query as requested
+  std::string host;  // Host header
+  std::string user_agent;
+  int status = 0;
+  std::chrono::steady_clock::time_point time;
+};
+
+class FixtureServer {
+ public:
+  // Serves the files below `root` (directories serve their index.html).
+  // `routes_file`, if not empty, holds lines "PATH<TAB>STATUS<TAB>LOCATION" for
+  // redirects and other special answers; a line starting with '#' is a comment.
+  explicit FixtureServer(std::string root, std::string routes_file = "");
+  ~FixtureServer();  // stops the server
+  FixtureServer(const FixtureServer&) = delete;
+  FixtureServer& operator=(const FixtureServer&) = delete;
+
+  // The underlying server, to register extra handlers before start(); handlers
+  // registered here take precedence over the files.
+  httplib::Server& http();
+
+  // Binds 127.0.0.1 on `port` (0: a free port) and serves on a background thread.
+  void start(int port = 0);
+  void stop();
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:PORT" + path
+  std::string url(const std::string& path = "/") const;
+  // A copy of the log of requests answered so far. Thread-safe.
+  std::vector<RequestLogEntry> requests() const;
+
+ private:
+  std::string root_;
+  std::string routes_file_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  mutable std::mutex mutex_;
+  std::vector<RequestLogEntry> log_;
+};
+
+}  // namespace medsearch::testing

@@ -1,0 +1,40 @@
+// Runs a real program of the project, as a user would, and captures its output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace medsearch::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // exit status, or 128+signal when killed
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (a path) with the given arguments, stdin from /dev/null, and
+// waits for it. Extra environment entries ("NAME=value") are added to ours.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& extra_env = {});
+
+// Path of a program built into the project's bin directory, e.g. bin_path("medsearch").
+std::string bin_path(const std::string& program);
+
+// Path inside the source tree, e.g. source_path("fixtures/site").
+std::string source_path(const std::string& relative);
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace medsearch::testing
