@@ -1,13 +1,18 @@
 // medindex: builds or updates a medsearch index from crawls, WARC files and
 // local documents.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include <filesystem>
+#include <thread>
+
 #include "medsearch/cli.h"
 #include "medsearch/indexer.h"
+#include "medsearch/vocabulary.h"
 
 namespace po = boost::program_options;
 using namespace medsearch;
@@ -42,19 +47,81 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
 };
 
+// The default vocabulary: the shipped core vocabulary, plus MeSH descriptor
+// files (d20XX.bin or .bin.gz, as NLM distributes them) installed beside it.
+std::vector<std::string> default_vocabulary_paths() {
+  std::string core = Vocabulary::default_core_path();
+  std::vector<std::string> paths{core};
+  std::error_code ec;
+  std::vector<std::string> mesh;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(core).parent_path(), ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("d20") && (name.ends_with(".bin") || name.ends_with(".bin.gz")))
+      mesh.push_back(entry.path().string());
+  }
+  std::sort(mesh.begin(), mesh.end());
+  paths.insert(paths.end(), mesh.begin(), mesh.end());
+  return paths;
+}
+
+// The vocabulary for this run: --vocab files, or the one stored in the index,
+// or (for a new index) the shipped core vocabulary plus MeSH if installed.
+Result<std::shared_ptr<const Vocabulary>> choose_vocabulary(IndexWriter& writer,
+                                                            const std::vector<std::string>& files,
+                                                            bool none, bool quiet) {
+  if (none) return std::shared_ptr<const Vocabulary>();
+  if (files.empty()) {
+    auto stored = writer.stored_vocabulary();
+    if (!stored || *stored) return stored;
+  }
+  std::vector<std::string> paths = files;
+  if (paths.empty()) paths = default_vocabulary_paths();
+  auto vocabulary = std::make_shared<Vocabulary>();
+  for (const auto& path : paths) {
+    if (Status s = vocabulary->load_file(path); !s) return std::move(s).take_error();
+  }
+  vocabulary->compile();
+  if (!quiet)
+    std::fprintf(stderr, "%s: vocabulary: %zu concepts from %zu file(s)\n", kProgram,
+                 vocabulary->concepts().size(), paths.size());
+  return std::shared_ptr<const Vocabulary>(std::move(vocabulary));
+}
+
+void print_statistics(const IndexStatistics& s) {
+  std::printf("documents        %llu\n", static_cast<unsigned long long>(s.documents));
+  std::printf("terms            %llu\n", static_cast<unsigned long long>(s.unique_terms));
+  std::printf("words indexed    %llu\n", static_cast<unsigned long long>(s.total_length));
+  std::printf("concepts used    %llu of %llu in the vocabulary\n",
+              static_cast<unsigned long long>(s.concepts_used),
+              static_cast<unsigned long long>(s.vocabulary_concepts));
+  std::printf("size             %.1f MiB\n", static_cast<double>(s.bytes_on_disk) / (1 << 20));
+  std::printf("revision         %s\n", s.last_modified.c_str());
+}
+
 int run(int argc, char** argv) {
   po::options_description visible(
-      "Usage: medindex --db DIR [options] INPUT...\n\n"
-      "Indexes crawl directories (from medcrawl), WARC files, and HTML,\n"
-      "XHTML, PDF and text files or directories of them.\n\nOptions");
+      "Usage: medindex --db DIR [options] INPUT...\n"
+      "       medindex --db DIR --stats | --compact\n\n"
+      "Indexes crawl directories (from medcrawl), WARC files, JSON Lines and PubMed\n"
+      "XML records, and HTML, XHTML, PDF and text files or directories of them.\n"
+      "Re-indexing replaces changed documents and skips unchanged ones.\n\nOptions");
   std::string db;
-  uint64_t flush = 1000;
-  std::vector<std::string> deletes;
+  uint64_t flush = 10000;
+  unsigned threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::string> deletes, vocab_files;
   visible.add_options()("help,h", "show this help")("version", "show the version")(
       "db,d", po::value(&db), "index directory (created if missing); default $MEDSEARCH_DB")(
-      "flush", po::value(&flush)->default_value(1000), "commit every N changed documents")(
+      "flush", po::value(&flush)->default_value(10000), "commit every N changed documents")(
+      "threads,j", po::value(&threads), "builder threads beside the writer (0: one thread in all)")(
+      "vocab", po::value(&vocab_files)->composing(),
+      "vocabulary file (repeatable): core TSV, MeSH d20XX.bin, OBO, abbreviation TSV; "
+      "default: the one stored in the index, else the shipped core vocabulary")(
+      "no-vocab", "no medical vocabulary (plain text search)")(
       "delete", po::value(&deletes)->composing(),
       "delete the document with this URL or id (repeatable)")(
+      "stats", "print document count, terms, concepts and size, then exit")(
+      "compact", "compact the index in place, then exit")(
       "quiet,q", "no progress lines; errors and the summary only")(
       "verbose,v", "print every skipped input with its reason");
   po::options_description hidden;
@@ -71,8 +138,11 @@ int run(int argc, char** argv) {
   if (vm.count("help")) {
     std::cout << visible << "\nExamples:\n"
               << "  medindex --db var/index var/crawl\n"
-              << "  medindex --db var/index articles/*.pdf notes.html\n"
-              << "  medindex --db var/index --delete https://example.org/old-page\n";
+              << "  medindex --db var/index articles/*.pdf notes.html pubmed.xml records.jsonl\n"
+              << "  medindex --db var/index --vocab data/vocabulary/core.tsv --vocab d2024.bin "
+                 "corpus.jsonl\n"
+              << "  medindex --db var/index --delete https://example.org/old-page\n"
+              << "  medindex --db var/index --stats\n";
     return cli::kOk;
   }
   if (vm.count("version")) {
@@ -83,18 +153,37 @@ int run(int argc, char** argv) {
     if (const char* env = std::getenv("MEDSEARCH_DB")) db = env;
   }
   if (db.empty()) throw cli::UsageError("--db is required");
+  if (flush == 0) throw cli::UsageError("--flush must be at least 1");
+  if (vm.count("vocab") && vm.count("no-vocab"))
+    throw cli::UsageError("--vocab and --no-vocab exclude each other");
+
+  if (vm.count("stats")) {
+    if (!std::filesystem::exists(db)) return cli::error(kProgram, "no index at '" + db + "'");
+    auto stats = index_statistics(db);
+    if (!stats) return cli::error(kProgram, stats.error());
+    print_statistics(*stats);
+    return cli::kOk;
+  }
+  if (vm.count("compact")) {
+    if (!std::filesystem::exists(db)) return cli::error(kProgram, "no index at '" + db + "'");
+    if (Status s = compact_index(db); !s) return cli::error(kProgram, s.error());
+    return cli::kOk;
+  }
   if (inputs.empty() && deletes.empty())
     throw cli::UsageError("nothing to index: give INPUT paths");
-  if (flush == 0) throw cli::UsageError("--flush must be at least 1");
-
-  auto writer = IndexWriter::open(db);
-  if (!writer) return cli::error(kProgram, writer.error());
 
   bool quiet = vm.count("quiet") > 0;
   bool verbose = vm.count("verbose") > 0;
+  auto writer = IndexWriter::open(db);
+  if (!writer) return cli::error(kProgram, writer.error());
+  auto vocabulary = choose_vocabulary(**writer, vocab_files, vm.count("no-vocab") > 0, quiet);
+  if (!vocabulary) return cli::error(kProgram, vocabulary.error());
+  if (Status s = (*writer)->set_vocabulary(*vocabulary); !s) return cli::error(kProgram, s.error());
+
   Progress progress(quiet);
   IndexerOptions options;
   options.flush_every = flush;
+  options.threads = threads;
   options.on_progress = [&progress](const IndexStats& stats) { progress.update(stats); };
   options.on_skip = [verbose](const std::string& where, const std::string& why) {
     if (verbose) std::fprintf(stderr, "%s: skipped %s: %s\n", kProgram, where.c_str(), why.c_str());
@@ -102,9 +191,7 @@ int run(int argc, char** argv) {
   Indexer indexer(**writer, options);
 
   int exit_code = cli::kOk;
-  for (const auto& id : deletes) {
-    if (Status s = indexer.remove(id); !s) exit_code = cli::error(kProgram, s.error());
-  }
+  for (const auto& id : deletes) indexer.remove(id);
   for (const auto& input : inputs) {
     if (Status s = indexer.add_input(input); !s) exit_code = cli::error(kProgram, s.error());
   }
@@ -113,12 +200,13 @@ int run(int argc, char** argv) {
 
   const IndexStats& stats = indexer.stats();
   std::fprintf(stderr,
-               "%s: %llu documents seen: %llu added, %llu replaced, %llu unchanged, %llu deleted, "
-               "%llu skipped; index has %llu documents\n",
+               "%s: %llu documents seen: %llu added, %llu replaced, %llu unchanged, "
+               "%llu duplicates, %llu deleted, %llu skipped; index has %llu documents\n",
                kProgram, static_cast<unsigned long long>(stats.seen),
                static_cast<unsigned long long>(stats.added),
                static_cast<unsigned long long>(stats.replaced),
                static_cast<unsigned long long>(stats.unchanged),
+               static_cast<unsigned long long>(stats.duplicates),
                static_cast<unsigned long long>(stats.deleted),
                static_cast<unsigned long long>(stats.failed()),
                static_cast<unsigned long long>((*writer)->document_count()));

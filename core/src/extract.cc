@@ -59,8 +59,8 @@ std::string host_of(const std::string& url) {
   return parsed ? parsed->host : std::string();
 }
 
-// Evidence type told from a research article's title and abstract. Sentences
-// that call for a design ("a randomised trial is warranted") do not count.
+}  // namespace
+
 std::string evidence_from_text(std::string_view raw) {
   std::string lower;
   std::string text = ascii_lower(raw);
@@ -90,6 +90,8 @@ std::string evidence_from_text(std::string_view raw) {
   if (has("review")) return "review";
   return "";
 }
+
+namespace {
 
 // "By Dr. Helen Marsh, MD" -> {"Helen Marsh"}; "By A. Lind and B. Okafor" -> two.
 std::vector<std::string> authors_from_byline(std::string_view byline) {
@@ -187,6 +189,7 @@ Result<Document> extract_html(const std::string& url, std::string_view body, std
     if (doc.doi.empty()) doc.doi = normalize_doi(page.meta_value(key));
   }
   doc.pmid = page.meta_value("citation_pmid");
+  doc.journal = page.meta_value("citation_journal_title");
 
   doc.language = page.lang.substr(0, page.lang.find('-'));
   if (doc.language.empty()) doc.language = ascii_lower(page.meta_value("citation_language"));

@@ -1,22 +1,36 @@
 #include "medsearch/index_writer.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <xapian.h>
 
-#include <chrono>
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
+#include <unordered_map>
 
+#include "folding_stem.h"
+#include "index_metadata.h"
 #include "medsearch/schema.h"
 #include "medsearch/text.h"
+#include "medsearch/vocabulary.h"
 
 namespace medsearch {
-
-struct IndexWriter::Impl {
-  Xapian::WritableDatabase db;
-  Xapian::TermGenerator generator;
-};
+namespace fs = std::filesystem;
 
 namespace {
+
+// Near-duplicates: documents whose SimHashes differ in at most this many bits
+// share a collapse key. Four 16-bit bands guarantee that such a pair shares at
+// least one band term, which is how candidates are found.
+constexpr int kNearDuplicateBits = 3;
+constexpr int kSimhashBands = 4;
+// Texts shorter than this many words are too short for a meaningful SimHash.
+constexpr size_t kSimhashMinWords = 30;
 
 std::string today_yyyymmdd() {
   std::time_t now = std::time(nullptr);
@@ -27,27 +41,133 @@ std::string today_yyyymmdd() {
   return buf;
 }
 
-// Builds the Xapian document for `doc`: free text with positions, boolean
-// filter terms, value slots and the document data.
-Xapian::Document build_document(const Document& doc, const std::string& data,
-                                Xapian::TermGenerator& generator) {
-  namespace s = schema;
-  Xapian::Document xdoc;
-  xdoc.set_data(data);
-  generator.set_document(xdoc);
+// SimHash over overlapping three-word shingles of the lowercased words.
+bool simhash(std::string_view text, uint64_t& out) {
+  std::vector<uint64_t> words;
+  std::string word;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    unsigned char c = i < text.size() ? static_cast<unsigned char>(text[i]) : ' ';
+    if (std::isalnum(c) || c >= 0x80) {
+      word += static_cast<char>(std::tolower(c));
+    } else if (!word.empty()) {
+      words.push_back(fnv1a64(word));
+      word.clear();
+    }
+  }
+  if (words.size() < kSimhashMinWords) return false;
+  int counts[64] = {};
+  for (size_t i = 0; i + 2 < words.size(); ++i) {
+    uint64_t shingle = words[i] * 31 * 31 + words[i + 1] * 31 + words[i + 2];
+    shingle ^= shingle >> 33;
+    shingle *= 0xff51afd7ed558ccdULL;  // mix (MurmurHash3 finaliser)
+    shingle ^= shingle >> 33;
+    for (int bit = 0; bit < 64; ++bit) counts[bit] += (shingle >> bit) & 1 ? 1 : -1;
+  }
+  out = 0;
+  for (int bit = 0; bit < 64; ++bit)
+    if (counts[bit] > 0) out |= uint64_t{1} << bit;
+  return true;
+}
 
+std::string band_term(uint64_t hash, int band) {
+  return std::string(schema::kSimhashBand) + static_cast<char>('0' + band) +
+         hex64(hash).substr(static_cast<size_t>(band) * 4, 4);
+}
+
+std::string vocabulary_fingerprint(const Vocabulary* vocabulary) {
+  return vocabulary ? hex64(fnv1a64(vocabulary->serialise())) : "none";
+}
+
+}  // namespace
+
+struct PreparedDocument::Impl {
+  std::string id;
+  Xapian::Document xdoc;
+  std::string content_hash;
+  std::string text_hash_term;
+  bool has_simhash = false;
+  uint64_t simhash = 0;
+  std::vector<std::pair<std::string, Xapian::termcount>> spelling;
+};
+
+PreparedDocument::PreparedDocument() : impl_(std::make_unique<Impl>()) {}
+PreparedDocument::PreparedDocument(PreparedDocument&&) noexcept = default;
+PreparedDocument& PreparedDocument::operator=(PreparedDocument&&) noexcept = default;
+PreparedDocument::~PreparedDocument() = default;
+const std::string& PreparedDocument::id() const { return impl_->id; }
+
+struct DocumentBuilder::Impl {
+  std::shared_ptr<const Vocabulary> vocabulary;
+  std::string fingerprint;
+  Xapian::TermGenerator generator;
+
+  // Concept terms for every vocabulary variant in `text`, at the positions of
+  // the words that the TermGenerator gave `text` starting after `base`.
+  void add_concepts(Xapian::Document& xdoc, std::string_view text, Xapian::termpos base,
+                    Xapian::termcount wdf_inc) {
+    if (!vocabulary || text.empty()) return;
+    std::vector<Token> tokens = tokenize(text);
+    MatchOptions options;
+    options.nested = true;
+    for (const ConceptMatch& m : vocabulary->match(text, tokens, options)) {
+      const Concept& c = vocabulary->concepts()[m.concept_index];
+      xdoc.add_posting(schema::concept_term(c.id),
+                       base + 1 + static_cast<Xapian::termpos>(m.first_token), wdf_inc);
+    }
+  }
+};
+
+DocumentBuilder::DocumentBuilder(std::shared_ptr<const Vocabulary> vocabulary)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->fingerprint = vocabulary_fingerprint(vocabulary.get());
+  impl_->vocabulary = std::move(vocabulary);
+  impl_->generator.set_stemmer(internal::folding_stemmer());
+  impl_->generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME_FULL_POS);
+}
+DocumentBuilder::~DocumentBuilder() = default;
+DocumentBuilder::DocumentBuilder(DocumentBuilder&&) noexcept = default;
+
+PreparedDocument DocumentBuilder::build(const Document& doc) {
+  namespace s = schema;
+  PreparedDocument prepared;
+  PreparedDocument::Impl& p = *prepared.impl_;
+  p.id = doc.id;
+  std::string data = s::encode_document_data(doc);
+  p.content_hash = hex64(fnv1a64(data) ^ fnv1a64(impl_->fingerprint));
+  p.text_hash_term = std::string(s::kTextHash) + hex64(fnv1a64(doc.title + "\n" + doc.text));
+
+  Xapian::Document& xdoc = p.xdoc;
+  xdoc.set_data(data);
+  Xapian::TermGenerator& generator = impl_->generator;
+  generator.set_document(xdoc);
   if (!doc.title.empty()) {
     generator.index_text(doc.title, s::kTitleWeight, std::string(s::kTitle));
+    generator.increase_termpos();
+    Xapian::termpos base = generator.get_termpos();
     generator.index_text(doc.title, s::kTitleWeight);
+    impl_->add_concepts(xdoc, doc.title, base, s::kTitleWeight);
     generator.increase_termpos();
   }
   for (const auto& author : doc.authors) {
     generator.index_text(author, 1, std::string(s::kAuthor));
     generator.increase_termpos();
   }
+  Xapian::termpos base = generator.get_termpos();
   generator.index_text(doc.text);
+  impl_->add_concepts(xdoc, doc.text, base, 1);
+
+  // Spelling data: the plain words of title and text, not prefixed terms,
+  // numbers or identifiers.
+  for (auto it = xdoc.termlist_begin(); it != xdoc.termlist_end(); ++it) {
+    const std::string& term = *it;
+    if (term.size() < 3 || term.size() > 30 || !(term[0] >= 'a' && term[0] <= 'z')) continue;
+    if (std::any_of(term.begin(), term.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    p.spelling.emplace_back(term, it.get_wdf());
+  }
 
   xdoc.add_boolean_term(s::unique_term(doc.id));
+  xdoc.add_boolean_term(p.text_hash_term);
   if (!doc.url.empty()) xdoc.add_boolean_term(s::boolean_term(s::kUrl, doc.url));
   if (!doc.site.empty()) {
     xdoc.add_boolean_term(s::boolean_term(s::kHost, ascii_lower(doc.site)));
@@ -67,31 +187,75 @@ Xapian::Document build_document(const Document& doc, const std::string& data,
       xdoc.add_boolean_term(std::string(s::kMonth) + date.substr(0, 6));
     if (date.substr(6, 2) != "00") xdoc.add_boolean_term(std::string(s::kDay) + date);
   }
-  xdoc.add_value(s::kSlotContentHash, hex64(fnv1a64(data)));
-  return xdoc;
+  xdoc.add_value(s::kSlotContentHash, p.content_hash);
+  p.has_simhash = simhash(doc.text, p.simhash);
+  if (p.has_simhash) {
+    xdoc.add_value(s::kSlotSimhash, hex64(p.simhash));
+    for (int band = 0; band < kSimhashBands; ++band)
+      xdoc.add_boolean_term(band_term(p.simhash, band));
+  }
+  // The generator holds a reference to the document; drop it here, as Xapian's
+  // reference counts are not atomic and the document goes to another thread.
+  generator.set_document(Xapian::Document());
+  return prepared;
 }
 
-}  // namespace
+struct IndexWriter::Impl {
+  std::string path;
+  Xapian::WritableDatabase db;
+  std::shared_ptr<const Vocabulary> vocabulary;
+  std::unique_ptr<DocumentBuilder> builder;                     // for put(); made on first use
+  std::unordered_map<std::string, Xapian::termcount> spelling;  // added at commit
+  std::string last_duplicate_of;
+
+  std::string id_of(Xapian::docid did) {
+    return schema::decode_document_data(db.get_document(did).get_data()).id;
+  }
+
+  // The collapse key of a near-copy of `p` already in the index, or a key of its own.
+  std::string collapse_key(const PreparedDocument::Impl& p) {
+    std::string own = hex64(fnv1a64(p.id));
+    if (!p.has_simhash) return own;
+    for (int band = 0; band < kSimhashBands; ++band) {
+      std::string term = band_term(p.simhash, band);
+      int looked = 0;
+      for (auto it = db.postlist_begin(term); it != db.postlist_end(term) && looked < 32;
+           ++it, ++looked) {
+        Xapian::Document other = db.get_document(*it);
+        std::string other_hash = other.get_value(schema::kSlotSimhash);
+        if (other_hash.size() != 16) continue;
+        uint64_t value = std::stoull(other_hash, nullptr, 16);
+        if (std::popcount(value ^ p.simhash) > kNearDuplicateBits) continue;
+        if (schema::decode_document_data(other.get_data()).id == p.id) continue;
+        std::string key = other.get_value(schema::kSlotCollapse);
+        if (!key.empty()) return key;
+      }
+    }
+    return own;
+  }
+};
 
 IndexWriter::IndexWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 IndexWriter::~IndexWriter() {
   if (!impl_) return;
-  try {
-    impl_->db.commit();
-  } catch (const Xapian::Error&) {
-    // Destructors must not throw; an explicit commit() reports errors.
-  }
+  (void)commit();  // destructors must not throw; an explicit commit() reports errors
 }
 
 Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) {
   try {
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path), ec);
+    fs::create_directories(fs::path(path), ec);
     auto impl = std::make_unique<Impl>();
+    impl->path = path;
     impl->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
-    impl->generator.set_stemmer(Xapian::Stem("english"));
-    impl->generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME_FULL_POS);
+    std::string version = impl->db.get_metadata(std::string(schema::kMetaSchemaVersion));
+    if (version.empty() && impl->db.get_doccount() == 0) {
+      impl->db.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
+    } else if (version != schema::kSchemaVersion) {
+      return fail("index '" + path + "' was not written by this version of medindex (schema '" +
+                  version + "', expected '" + schema::kSchemaVersion + "')");
+    }
     return std::unique_ptr<IndexWriter>(new IndexWriter(std::move(impl)));
   } catch (const Xapian::DatabaseLockError&) {
     return fail("index '" + path + "' is locked by another writer (is another medindex running?)");
@@ -100,29 +264,99 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) 
   }
 }
 
-Result<PutOutcome> IndexWriter::put(const Document& doc) {
-  if (doc.id.empty()) return fail("document has no id");
+Result<std::shared_ptr<const Vocabulary>> IndexWriter::stored_vocabulary() {
   try {
-    std::string data = schema::encode_document_data(doc);
-    std::string hash = hex64(fnv1a64(data));
-    std::string term = schema::unique_term(doc.id);
-    std::string first_seen;
-    bool exists = false;
-    Xapian::PostingIterator it = impl_->db.postlist_begin(term);
-    if (it != impl_->db.postlist_end(term)) {
-      exists = true;
-      Xapian::Document old = impl_->db.get_document(*it);
-      if (old.get_value(schema::kSlotContentHash) == hash) return PutOutcome::kUnchanged;
-      first_seen = old.get_value(schema::kSlotFirstSeen);
-    }
-    Xapian::Document xdoc = build_document(doc, data, impl_->generator);
-    xdoc.add_value(schema::kSlotFirstSeen, first_seen.empty() ? today_yyyymmdd() : first_seen);
-    impl_->db.replace_document(term, xdoc);
-    return exists ? PutOutcome::kReplaced : PutOutcome::kAdded;
+    return internal::load_stored_vocabulary(impl_->db);
   } catch (const Xapian::Error& e) {
-    return fail("cannot index '" + doc.id + "': " + e.get_description());
+    return fail("cannot read the index's vocabulary: " + e.get_description());
   }
 }
+
+std::shared_ptr<const Vocabulary> IndexWriter::vocabulary() const { return impl_->vocabulary; }
+
+Status IndexWriter::set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary) {
+  impl_->vocabulary = vocabulary;
+  impl_->builder.reset();
+  try {
+    Xapian::WritableDatabase& db = impl_->db;
+    std::string fingerprint = vocabulary_fingerprint(vocabulary.get());
+    if (db.get_metadata(std::string(schema::kMetaVocabularyFingerprint)) == fingerprint) return {};
+    // Replace the stored vocabulary and the synonyms derived from it.
+    std::string old_chunks = db.get_metadata(std::string(schema::kMetaVocabularyChunks));
+    for (int i = 0; !old_chunks.empty() && i < std::stoi(old_chunks); ++i)
+      db.set_metadata(std::string(schema::kMetaVocabularyChunk) + std::to_string(i), "");
+    std::vector<std::string> keys;
+    for (auto it = db.synonym_keys_begin(); it != db.synonym_keys_end(); ++it) keys.push_back(*it);
+    for (const auto& key : keys) db.clear_synonyms(key);
+    if (!vocabulary) {
+      db.set_metadata(std::string(schema::kMetaVocabularyChunks), "");
+      db.set_metadata(std::string(schema::kMetaVocabularyConcepts), "");
+    } else {
+      std::string data = vocabulary->serialise();
+      constexpr size_t kChunk = 1 << 20;
+      size_t chunks = (data.size() + kChunk - 1) / kChunk;
+      for (size_t i = 0; i < chunks; ++i)
+        db.set_metadata(std::string(schema::kMetaVocabularyChunk) + std::to_string(i),
+                        data.substr(i * kChunk, kChunk));
+      db.set_metadata(std::string(schema::kMetaVocabularyChunks), std::to_string(chunks));
+      db.set_metadata(std::string(schema::kMetaVocabularyConcepts),
+                      std::to_string(vocabulary->concepts().size()));
+      for (const auto& [word, synonym] : vocabulary->single_word_synonyms())
+        db.add_synonym(word, synonym);
+      // The vocabulary's words are spelling suggestions too, so a medical term
+      // is never "corrected" into a common word for want of data.
+      for (const auto& entry : vocabulary->concepts())
+        for (const auto& variant : entry.variants)
+          for (const Token& token : tokenize(variant))
+            if (token.norm.size() >= 3 && !token.upper)
+              impl_->spelling[ascii_lower(token.text)] += 1;
+    }
+    db.set_metadata(std::string(schema::kMetaVocabularyFingerprint), fingerprint);
+    return {};
+  } catch (const Xapian::Error& e) {
+    return fail("cannot store the vocabulary in the index: " + e.get_description());
+  }
+}
+
+Result<PutOutcome> IndexWriter::write(PreparedDocument&& prepared) {
+  PreparedDocument::Impl& p = *prepared.impl_;
+  if (p.id.empty()) return fail("document has no id");
+  try {
+    Xapian::WritableDatabase& db = impl_->db;
+    std::string term = schema::unique_term(p.id);
+    std::string first_seen;
+    bool exists = false;
+    Xapian::PostingIterator it = db.postlist_begin(term);
+    if (it != db.postlist_end(term)) {
+      exists = true;
+      Xapian::Document old = db.get_document(*it);
+      if (old.get_value(schema::kSlotContentHash) == p.content_hash) return PutOutcome::kUnchanged;
+      first_seen = old.get_value(schema::kSlotFirstSeen);
+    } else {
+      // A new id whose title and text are those of a stored document is a copy.
+      Xapian::PostingIterator copy = db.postlist_begin(p.text_hash_term);
+      if (copy != db.postlist_end(p.text_hash_term)) {
+        impl_->last_duplicate_of = impl_->id_of(*copy);
+        return PutOutcome::kDuplicate;
+      }
+    }
+    p.xdoc.add_value(schema::kSlotFirstSeen, first_seen.empty() ? today_yyyymmdd() : first_seen);
+    p.xdoc.add_value(schema::kSlotCollapse, impl_->collapse_key(p));
+    db.replace_document(term, p.xdoc);
+    for (const auto& [word, count] : p.spelling) impl_->spelling[word] += count;
+    return exists ? PutOutcome::kReplaced : PutOutcome::kAdded;
+  } catch (const Xapian::Error& e) {
+    return fail("cannot index '" + p.id + "': " + e.get_description());
+  }
+}
+
+Result<PutOutcome> IndexWriter::put(const Document& doc) {
+  if (doc.id.empty()) return fail("document has no id");
+  if (!impl_->builder) impl_->builder = std::make_unique<DocumentBuilder>(impl_->vocabulary);
+  return write(impl_->builder->build(doc));
+}
+
+const std::string& IndexWriter::last_duplicate_of() const { return impl_->last_duplicate_of; }
 
 Result<bool> IndexWriter::remove(const std::string& id) {
   try {
@@ -137,6 +371,8 @@ Result<bool> IndexWriter::remove(const std::string& id) {
 
 Status IndexWriter::commit() {
   try {
+    for (const auto& [word, count] : impl_->spelling) impl_->db.add_spelling(word, count);
+    impl_->spelling.clear();
     impl_->db.commit();
     return {};
   } catch (const Xapian::Error& e) {
@@ -145,5 +381,74 @@ Status IndexWriter::commit() {
 }
 
 uint64_t IndexWriter::document_count() const { return impl_->db.get_doccount(); }
+
+namespace {
+
+uint64_t directory_bytes(const std::string& path) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
+       it.increment(ec))
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  return total;
+}
+
+IndexStatistics statistics_of(const Xapian::Database& db, const std::string& path) {
+  IndexStatistics stats;
+  stats.documents = db.get_doccount();
+  stats.total_length = db.get_total_length();
+  for (auto it = db.allterms_begin(); it != db.allterms_end(); ++it) ++stats.unique_terms;
+  std::string prefix(schema::kConcept);
+  for (auto it = db.allterms_begin(prefix); it != db.allterms_end(prefix); ++it)
+    ++stats.concepts_used;
+  std::string concepts = db.get_metadata(std::string(schema::kMetaVocabularyConcepts));
+  stats.vocabulary_concepts = concepts.empty() ? 0 : std::stoull(concepts);
+  stats.bytes_on_disk = directory_bytes(path);
+  stats.last_modified = std::to_string(db.get_revision());
+  return stats;
+}
+
+}  // namespace
+
+Result<IndexStatistics> IndexWriter::statistics() {
+  try {
+    return statistics_of(impl_->db, impl_->path);
+  } catch (const Xapian::Error& e) {
+    return fail("cannot read index statistics: " + e.get_description());
+  }
+}
+
+Result<IndexStatistics> index_statistics(const std::string& path) {
+  try {
+    return statistics_of(Xapian::Database(path), path);
+  } catch (const Xapian::Error& e) {
+    return fail("cannot open index '" + path + "': " + e.get_description());
+  }
+}
+
+Status compact_index(const std::string& path) {
+  std::string tmp = path + ".compacting";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  // Holding the write lock keeps other writers out while we copy and swap.
+  std::optional<Xapian::WritableDatabase> lock;
+  try {
+    lock.emplace(path, Xapian::DB_OPEN);
+    Xapian::Database(path).compact(tmp);
+  } catch (const Xapian::DatabaseLockError&) {
+    return fail("index '" + path + "' is locked by another writer (is medindex running?)");
+  } catch (const Xapian::Error& e) {
+    fs::remove_all(tmp, ec);
+    return fail("cannot compact '" + path + "': " + e.get_description());
+  }
+  // Swap the two directories atomically, so a crash leaves one whole index at `path`.
+  if (renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
+    std::string why = std::strerror(errno);
+    fs::remove_all(tmp, ec);
+    return fail("cannot replace '" + path + "' with its compacted copy: " + why);
+  }
+  fs::remove_all(tmp, ec);
+  return {};
+}
 
 }  // namespace medsearch

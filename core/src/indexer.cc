@@ -1,12 +1,19 @@
 #include "medsearch/indexer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "medsearch/extract.h"
+#include "medsearch/records.h"
 #include "medsearch/text.h"
 #include "medsearch/url.h"
 #include "medsearch/warc.h"
@@ -20,8 +27,11 @@ bool is_warc_name(const std::string& name) {
   return name.ends_with(".warc") || name.ends_with(".warc.gz");
 }
 
-bool is_document_name(const std::string& name) {
-  std::string lower = ascii_lower(name);
+bool is_records_name(const std::string& lower) {
+  return lower.ends_with(".jsonl") || lower.ends_with(".ndjson") || lower.ends_with(".xml");
+}
+
+bool is_document_name(const std::string& lower) {
   for (const char* ext : {".html", ".htm", ".xhtml", ".pdf", ".txt"})
     if (lower.ends_with(ext)) return true;
   return false;
@@ -30,7 +40,98 @@ bool is_document_name(const std::string& name) {
 // A reason without the details that differ per input, for grouping.
 std::string reason_key(const std::string& why) {
   size_t cut = why.find(" '");
+  cut = std::min(cut, why.find(" at byte"));
   return cut == std::string::npos ? why : why.substr(0, cut);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot read '" + path + "'");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// One piece of input, as the reader found it; builders turn it into an Outcome.
+struct Unit {
+  enum class Kind { kFetched, kWarcResponse, kJsonLine, kRecord, kDelete, kSkip };
+  Kind kind;
+  std::string where;         // URL, or file:line, for messages
+  std::string content_type;  // kFetched
+  std::string data;          // body (kFetched), WARC block, JSON line, or skip reason
+  Document doc;              // kRecord
+};
+
+// What the writer does with a unit.
+struct Outcome {
+  enum class Kind { kPut, kDelete, kSkip, kNothing };
+  Kind kind = Kind::kNothing;
+  std::string where;
+  std::string why;  // kSkip
+  std::string id;   // kDelete
+  PreparedDocument prepared;
+};
+
+Outcome skip_outcome(std::string where, std::string why) {
+  Outcome o;
+  o.kind = Outcome::Kind::kSkip;
+  o.where = std::move(where);
+  o.why = std::move(why);
+  return o;
+}
+
+Outcome put_outcome(DocumentBuilder& builder, Document&& doc) {
+  if (doc.type == "research" && doc.evidence.empty())
+    doc.evidence = evidence_from_text(doc.title + "\n" + doc.description);
+  Outcome o;
+  o.kind = Outcome::Kind::kPut;
+  o.where = doc.id;
+  o.prepared = builder.build(doc);
+  return o;
+}
+
+// The builder's half of the work: parsing, extraction, tagging, terms.
+Outcome process(Unit& unit, DocumentBuilder& builder) {
+  switch (unit.kind) {
+    case Unit::Kind::kSkip:
+      return skip_outcome(unit.where, unit.data);
+    case Unit::Kind::kDelete: {
+      Outcome o;
+      o.kind = Outcome::Kind::kDelete;
+      o.id = unit.where;
+      return o;
+    }
+    case Unit::Kind::kRecord:
+      return put_outcome(builder, std::move(unit.doc));
+    case Unit::Kind::kJsonLine: {
+      auto doc = document_from_json_record(unit.data);
+      if (!doc) return skip_outcome(unit.where, doc.error());
+      return put_outcome(builder, std::move(*doc));
+    }
+    case Unit::Kind::kWarcResponse: {
+      auto response = parse_http_response(unit.data);
+      if (!response) return skip_outcome(unit.where, response.error());
+      // A page the crawl found gone is deleted; later records win over earlier ones.
+      if (response->status == 404 || response->status == 410) {
+        Outcome o;
+        o.kind = Outcome::Kind::kDelete;
+        o.id = unit.where;
+        return o;
+      }
+      if (response->status != 200) return {};  // redirects and errors are not documents
+      // The crawl archives robots.txt too; it is a crawl rule, not a document.
+      if (auto parsed = parse_url(unit.where); parsed && parsed->path == "/robots.txt") return {};
+      unit.content_type = response->header("Content-Type");
+      unit.data = std::move(response->body);
+      [[fallthrough]];
+    }
+    case Unit::Kind::kFetched: {
+      auto doc = extract_document(unit.where, unit.content_type, unit.data);
+      if (!doc) return skip_outcome(unit.where, doc.error());
+      return put_outcome(builder, std::move(*doc));
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -41,135 +142,290 @@ uint64_t IndexStats::failed() const {
   return n;
 }
 
-Indexer::Indexer(IndexWriter& writer, IndexerOptions options)
-    : writer_(writer), options_(std::move(options)) {}
+struct Indexer::Impl {
+  IndexWriter& writer;
+  IndexerOptions options;
+  IndexStats stats;  // written by the writer side only
+  uint64_t pending = 0;
+  Status write_error;
+  std::atomic<bool> failed{false};
 
-void Indexer::skip(const std::string& where, const std::string& why) {
-  ++stats_.failures[reason_key(why)];
-  if (options_.on_skip) options_.on_skip(where, why);
-}
+  // Inline mode (threads == 0).
+  std::unique_ptr<DocumentBuilder> inline_builder;
 
-void Indexer::count_change() {
-  if (++pending_ >= options_.flush_every) {
-    pending_ = 0;
-    if (Status s = writer_.commit(); !s && write_error_) write_error_ = std::move(s);
-  }
-}
+  // Threaded mode: the reader (calling thread) queues jobs; builder threads
+  // fulfil them; the writer thread applies them in queue order.
+  struct Job {
+    Unit unit;
+    std::promise<Outcome> promise;
+  };
+  std::mutex mutex;
+  std::condition_variable work_ready, order_ready, space_ready;
+  std::deque<std::shared_ptr<Job>> work;
+  std::deque<std::future<Outcome>> order;
+  bool closing = false;
+  std::vector<std::thread> builders;
+  std::thread writer_thread;
+  static constexpr size_t kMaxQueued = 256;
 
-void Indexer::add_fetched(const std::string& url, const std::string& content_type,
-                          const std::string& body) {
-  ++stats_.seen;
-  auto doc = extract_document(url, content_type, body);
-  if (!doc) {
-    skip(url, doc.error());
-    return;
+  Impl(IndexWriter& w, IndexerOptions o) : writer(w), options(std::move(o)) {
+    if (options.threads == 0) {
+      inline_builder = std::make_unique<DocumentBuilder>(writer.vocabulary());
+      return;
+    }
+    for (unsigned i = 0; i < options.threads; ++i) builders.emplace_back([this] { build_loop(); });
+    writer_thread = std::thread([this] { write_loop(); });
   }
-  auto outcome = writer_.put(*doc);
-  if (!outcome) {
-    skip(url, outcome.error());
-    if (write_error_) write_error_ = std::move(outcome).take_error();
-    return;
-  }
-  switch (*outcome) {
-    case PutOutcome::kAdded:
-      ++stats_.added;
-      count_change();
-      break;
-    case PutOutcome::kReplaced:
-      ++stats_.replaced;
-      count_change();
-      break;
-    case PutOutcome::kUnchanged:
-      ++stats_.unchanged;
-      break;
-  }
-  if (options_.on_progress) options_.on_progress(stats_);
-}
 
-Status Indexer::add_warc(const std::string& path) {
-  auto reader = WarcReader::open(path);
-  if (!reader) return std::move(reader).take_error();
-  for (;;) {
-    auto record = reader->next();
-    if (!record) {
-      // A truncated last record (a crawl killed mid-write) costs that record only.
-      skip(path, record.error());
+  void build_loop() {
+    DocumentBuilder builder(writer.vocabulary());
+    for (;;) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock lock(mutex);
+        work_ready.wait(lock, [this] { return closing || !work.empty(); });
+        if (work.empty()) return;
+        job = std::move(work.front());
+        work.pop_front();
+      }
+      try {
+        job->promise.set_value(process(job->unit, builder));
+      } catch (const std::exception& e) {
+        job->promise.set_value(skip_outcome(job->unit.where, e.what()));
+      }
+    }
+  }
+
+  void write_loop() {
+    for (;;) {
+      std::future<Outcome> next;
+      {
+        std::unique_lock lock(mutex);
+        order_ready.wait(lock, [this] { return closing || !order.empty(); });
+        if (order.empty()) return;
+        next = std::move(order.front());
+        order.pop_front();
+      }
+      space_ready.notify_one();
+      Outcome outcome = next.get();
+      if (!failed) apply(outcome);
+    }
+  }
+
+  // Queues a unit (threaded) or handles it now (inline).
+  void submit(Unit&& unit) {
+    if (failed) return;
+    if (inline_builder) {
+      Outcome outcome = process(unit, *inline_builder);
+      apply(outcome);
+      return;
+    }
+    auto job = std::make_shared<Job>();
+    job->unit = std::move(unit);
+    {
+      std::unique_lock lock(mutex);
+      space_ready.wait(lock, [this] { return order.size() < kMaxQueued || failed; });
+      order.push_back(job->promise.get_future());
+      work.push_back(std::move(job));
+    }
+    work_ready.notify_one();
+    order_ready.notify_one();
+  }
+
+  void skip(const std::string& where, const std::string& why) {
+    ++stats.failures[reason_key(why)];
+    if (options.on_skip) options.on_skip(where, why);
+  }
+
+  void fail_with(Status status) {
+    if (write_error) write_error = std::move(status);
+    failed = true;
+    space_ready.notify_all();
+  }
+
+  void count_change() {
+    if (++pending < options.flush_every) return;
+    pending = 0;
+    if (Status s = writer.commit(); !s) fail_with(std::move(s));
+  }
+
+  // The writer's half: store, delete or count.
+  void apply(Outcome& outcome) {
+    switch (outcome.kind) {
+      case Outcome::Kind::kNothing:
+        return;
+      case Outcome::Kind::kSkip:
+        ++stats.seen;
+        skip(outcome.where, outcome.why);
+        break;
+      case Outcome::Kind::kDelete: {
+        auto removed = writer.remove(outcome.id);
+        if (!removed) return fail_with(std::move(removed).take_error());
+        if (*removed) {
+          ++stats.deleted;
+          count_change();
+        }
+        return;
+      }
+      case Outcome::Kind::kPut: {
+        ++stats.seen;
+        auto result = writer.write(std::move(outcome.prepared));
+        if (!result) return fail_with(std::move(result).take_error());
+        switch (*result) {
+          case PutOutcome::kAdded:
+            ++stats.added;
+            count_change();
+            break;
+          case PutOutcome::kReplaced:
+            ++stats.replaced;
+            count_change();
+            break;
+          case PutOutcome::kUnchanged:
+            ++stats.unchanged;
+            break;
+          case PutOutcome::kDuplicate:
+            ++stats.duplicates;
+            if (options.on_skip)
+              options.on_skip(outcome.where, "exact copy of " + writer.last_duplicate_of());
+            break;
+        }
+        break;
+      }
+    }
+    if (options.on_progress) options.on_progress(stats);
+  }
+
+  void stop_threads() {
+    {
+      std::lock_guard lock(mutex);
+      closing = true;
+    }
+    work_ready.notify_all();
+    order_ready.notify_all();
+    for (auto& t : builders) t.join();
+    builders.clear();
+    if (writer_thread.joinable()) writer_thread.join();
+  }
+
+  void skip_unit(const std::string& where, const std::string& why) {
+    Unit unit{Unit::Kind::kSkip, where, "", why, {}};
+    submit(std::move(unit));
+  }
+
+  Status add_warc(const std::string& path) {
+    auto reader = WarcReader::open(path);
+    if (!reader) return std::move(reader).take_error();
+    for (;;) {
+      auto record = reader->next();
+      if (!record) {
+        // A truncated last record (a crawl killed mid-write) costs that record only.
+        skip_unit(path, record.error());
+        return {};
+      }
+      if (!record->has_value() || failed) return {};
+      WarcRecord& r = **record;
+      if (r.header("WARC-Type") != "response") continue;
+      std::string url = r.header("WARC-Target-URI");
+      submit(Unit{Unit::Kind::kWarcResponse, url, "", std::move(r.block), {}});
+    }
+  }
+
+  Status add_json_lines(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail("cannot read '" + path + "'");
+    std::string line;
+    size_t number = 0, records = 0;
+    while (std::getline(in, line) && !failed) {
+      ++number;
+      if (number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (trim(line).empty()) continue;
+      ++records;
+      submit(Unit{
+          Unit::Kind::kJsonLine, path + ":" + std::to_string(number), "", std::move(line), {}});
+    }
+    if (records == 0) skip_unit(path, "no records in the file");
+    return {};
+  }
+
+  Status add_pubmed(const std::string& path, std::string_view data) {
+    auto status = read_pubmed_xml(
+        data,
+        [&](Document&& doc) {
+          std::string where = doc.id;
+          submit(Unit{Unit::Kind::kRecord, where, "", "", std::move(doc)});
+        },
+        [&](const RecordError& e) { skip_unit(path + ":" + std::to_string(e.line), e.message); });
+    if (!status) skip_unit(path, status.error());
+    return {};
+  }
+
+  Status add_file(const std::string& path) {
+    std::string lower = ascii_lower(path);
+    if (lower.ends_with(".jsonl") || lower.ends_with(".ndjson")) return add_json_lines(path);
+    auto data = read_file(path);
+    if (!data) return std::move(data).take_error();
+    if (lower.ends_with(".xml") || looks_like_pubmed_xml(*data)) {
+      if (looks_like_pubmed_xml(*data)) return add_pubmed(path, *data);
+      skip_unit(path, "XML that is not PubMed XML");
       return {};
     }
-    if (!record->has_value()) return {};
-    const WarcRecord& r = **record;
-    if (r.header("WARC-Type") != "response") continue;
-    std::string url = r.header("WARC-Target-URI");
-    auto response = parse_http_response(r.block);
-    if (!response) {
-      ++stats_.seen;
-      skip(url, response.error());
-      continue;
-    }
-    if (response->status != 200) continue;  // redirects and errors are not documents
-    // The crawl archives robots.txt too; it is a crawl rule, not a document.
-    if (auto parsed = parse_url(url); parsed && parsed->path == "/robots.txt") continue;
-    add_fetched(url, response->header("Content-Type"), response->body);
+    std::error_code ec;
+    fs::path absolute = fs::absolute(path, ec);
+    submit(Unit{Unit::Kind::kFetched,
+                "file://" + absolute.lexically_normal().string(),
+                "",
+                std::move(*data),
+                {}});
+    return {};
   }
-}
 
-Status Indexer::add_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot read '" + path + "'");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::error_code ec;
-  fs::path absolute = fs::absolute(path, ec);
-  add_fetched("file://" + absolute.lexically_normal().string(), "", buf.str());
-  return {};
-}
-
-Status Indexer::add_input(const std::string& path) {
-  std::error_code ec;
-  fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) return fail("no such file or directory '" + path + "'");
-  Status result;
-  if (fs::is_directory(status)) {
+  Status add_input(const std::string& path) {
+    std::error_code ec;
+    fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) return fail("no such file or directory '" + path + "'");
+    if (!fs::is_directory(status)) return is_warc_name(path) ? add_warc(path) : add_file(path);
     // A crawl directory holds its WARC files under warc/; any other directory
-    // is walked for documents and WARC files, in a stable order.
+    // is walked for documents, records and WARC files, in a stable order.
     fs::path root = fs::exists(fs::path(path) / "warc") ? fs::path(path) / "warc" : fs::path(path);
     std::vector<fs::path> files;
     for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
       if (!it->is_regular_file()) continue;
-      std::string name = it->path().filename().string();
-      if (is_warc_name(name) || is_document_name(name)) files.push_back(it->path());
+      std::string name = ascii_lower(it->path().filename().string());
+      if (is_warc_name(name) || is_records_name(name) || is_document_name(name))
+        files.push_back(it->path());
     }
     if (ec) return fail("cannot list '" + path + "': " + ec.message());
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      std::string name = file.filename().string();
-      Status s = is_warc_name(name) ? add_warc(file.string()) : add_file(file.string());
-      if (!s) skip(file.string(), s.error());
+      if (failed) break;
+      Status s = is_warc_name(file.filename().string()) ? add_warc(file.string())
+                                                        : add_file(file.string());
+      if (!s) skip_unit(file.string(), s.error());
     }
-  } else if (is_warc_name(path)) {
-    result = add_warc(path);
-  } else {
-    result = add_file(path);
+    return {};
   }
-  if (!result) return result;
-  if (!write_error_) return std::move(write_error_);
-  return {};
-}
+};
 
-Status Indexer::remove(const std::string& id) {
-  auto removed = writer_.remove(id);
-  if (!removed) return std::move(removed).take_error();
-  if (*removed) {
-    ++stats_.deleted;
-    count_change();
-  }
-  return {};
+Indexer::Indexer(IndexWriter& writer, IndexerOptions options)
+    : impl_(std::make_unique<Impl>(writer, std::move(options))) {}
+
+Indexer::~Indexer() { impl_->stop_threads(); }
+
+Status Indexer::add_input(const std::string& path) { return impl_->add_input(path); }
+
+void Indexer::remove(const std::string& id) {
+  impl_->submit(Unit{Unit::Kind::kDelete, id, "", "", {}});
 }
 
 Status Indexer::finish() {
-  pending_ = 0;
-  return writer_.commit();
+  impl_->stop_threads();
+  if (!impl_->write_error) return std::move(impl_->write_error);
+  impl_->pending = 0;
+  return impl_->writer.commit();
 }
+
+const IndexStats& Indexer::stats() const { return impl_->stats; }
 
 }  // namespace medsearch

@@ -28,6 +28,7 @@ std::string results_to_json(const SearchResults& results) {
     w.key("evidence").value(d.evidence);
     w.key("doi").value(d.doi);
     w.key("pmid").value(d.pmid);
+    w.key("journal").value(d.journal);
     w.key("score").value(hit.score);
     w.key("snippet").value(hit.snippet);
     w.end_object();

@@ -19,6 +19,13 @@ std::string boolean_term(std::string_view prefix, std::string_view value) {
 
 std::string unique_term(std::string_view id) { return boolean_term(kUniqueId, id); }
 
+std::string concept_term(std::string_view concept_id) {
+  std::string term(kConcept);
+  if (!concept_id.empty() && concept_id[0] >= 'A' && concept_id[0] <= 'Z') term += ':';
+  term += concept_id;
+  return term;
+}
+
 namespace {
 
 void put_field(std::string& out, std::string_view name, std::string_view value) {
@@ -64,6 +71,7 @@ std::string encode_document_data(const Document& doc) {
   for (const auto& author : doc.authors) put_field(out, "author", author);
   put_field(out, "doi", doc.doi);
   put_field(out, "pmid", doc.pmid);
+  put_field(out, "journal", doc.journal);
   put_field(out, "type", doc.type);
   put_field(out, "evidence", doc.evidence);
   put_field(out, "lang", doc.language);

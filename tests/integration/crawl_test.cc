@@ -28,6 +28,7 @@ extern char** environ;
 namespace medsearch {
 namespace {
 
+using testing::BackgroundProcess;
 using testing::bin_path;
 using testing::FixtureServer;
 using testing::RequestLogEntry;
@@ -442,43 +443,6 @@ TEST_CASE("medcrawl reports usage errors with exit code 2", "[crawl]") {
   CHECK(help.out.find("--max-pages") != std::string::npos);
 }
 
-// medcrawl started in the background, its output going to files.
-class Background {
- public:
-  Background(const std::vector<std::string>& argv, const std::string& output) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  void signal(int number) { ::kill(pid_, number); }
-  // Exit status as run_process reports it.
-  int wait() {
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 // A site of slow pages /slow/1 -> /slow/2 -> ... -> /slow/N, each taking
 // `delay` to answer, so a crawl can be stopped in the middle.
 void add_slow_pages(FixtureServer& server, int count, std::chrono::milliseconds delay) {
@@ -521,7 +485,7 @@ TEST_CASE("medcrawl killed mid-crawl resumes without fetching anything twice", "
   std::vector<std::string> argv = {bin_path("medcrawl"), "--out", out.path(),     "--delay", "0",
                                    "--max-depth",        "20",    server.url("/")};
   {
-    Background crawl(argv, out / "first-run.log");
+    BackgroundProcess crawl(argv, out / "first-run.log");
     wait_for_requests(server, "/slow/", 4);
     crawl.signal(SIGKILL);
     CHECK(crawl.wait() == 128 + SIGKILL);
@@ -583,7 +547,7 @@ TEST_CASE("medcrawl stops cleanly on SIGTERM", "[crawl]") {
                                    server.url("/")};
   int exit_code;
   {
-    Background crawl(argv, out / "run.log");
+    BackgroundProcess crawl(argv, out / "run.log");
     wait_for_requests(server, "/slow/", 2);
     crawl.signal(SIGTERM);
     exit_code = crawl.wait();

@@ -20,9 +20,10 @@ struct QueryExpectation {
   std::string query;
   std::string top_path;                // the path that must rank first
   std::vector<std::string> must_find;  // paths that must be in the top 10
+  std::vector<std::string> must_not;   // paths that must not be in the results
 };
 
-// fixtures/expected/queries.tsv: QUERY<TAB>TOP PATH<TAB>PATH,PATH,...
+// fixtures/expected/queries.tsv: QUERY<TAB>TOP PATH<TAB>PATH,...<TAB>PATH,...
 std::vector<QueryExpectation> load_expectations() {
   std::ifstream in(source_path("fixtures/expected/queries.tsv"));
   REQUIRE(in);
@@ -32,8 +33,9 @@ std::vector<QueryExpectation> load_expectations() {
     if (line.empty() || line[0] == '#') continue;
     auto fields = split(line, '\t');
     REQUIRE(fields.size() >= 2);
-    QueryExpectation e{fields[0], fields[1], {}};
+    QueryExpectation e{fields[0], fields[1], {}, {}};
     if (fields.size() > 2 && !fields[2].empty()) e.must_find = split(fields[2], ',');
+    if (fields.size() > 3 && !fields[3].empty()) e.must_not = split(fields[3], ',');
     out.push_back(e);
   }
   return out;
@@ -110,7 +112,7 @@ TEST_CASE("queries rank the expected fixture pages", "[e2e]") {
   Slice& s = slice();
   for (const auto& e : load_expectations()) {
     INFO("query: " << e.query);
-    auto found = s.paths(s.search_json(e.query));
+    auto found = s.paths(s.search_json(e.query, "50"));
     INFO("results: " << [&] {
       std::string all;
       for (const auto& p : found) all += p + " ";
@@ -120,6 +122,8 @@ TEST_CASE("queries rank the expected fixture pages", "[e2e]") {
     if (e.top_path != "-") CHECK(found[0] == e.top_path);
     for (const auto& path : e.must_find)
       CHECK(std::find(found.begin(), found.end(), path) != found.end());
+    for (const auto& path : e.must_not)
+      CHECK(std::find(found.begin(), found.end(), path) == found.end());
   }
 }
 

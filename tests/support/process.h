@@ -17,6 +17,22 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env = {});
 
+// A program started in the background, stdout and stderr going to `output`.
+// Killed (SIGKILL) and reaped on destruction if still running.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const std::string& output);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+  void signal(int number);
+  // Waits for the exit; the status as run_process reports it.
+  int wait();
+
+ private:
+  int pid_ = -1;
+};
+
 // Path of a program built into the project's bin directory, e.g. bin_path("medsearch").
 std::string bin_path(const std::string& program);
 

@@ -1,4 +1,7 @@
 // IndexWriter and Searcher against real Xapian databases in temporary directories.
+#include <xapian.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "medsearch/index_writer.h"
@@ -6,6 +9,7 @@
 #include "medsearch/output.h"
 #include "medsearch/schema.h"
 #include "medsearch/searcher.h"
+#include "medsearch/vocabulary.h"
 #include "process.h"
 
 using namespace medsearch;
@@ -178,4 +182,184 @@ TEST_CASE("results_to_json is valid JSON with the documented fields", "[output]"
     CHECK(first.find(field) != nullptr);
   }
   CHECK(snippet_to_text(hit.snippet, "[", "]") == "a [ketamine] & b");
+}
+
+namespace {
+
+// An article-length text (near-duplicate detection needs more than a few
+// sentences), with one word that differs between copies.
+std::string long_text(const std::string& changed_word) {
+  return "Ketamine infusions are offered to selected patients with complex regional pain "
+         "syndrome after physiotherapy and medicines have not helped enough. Each course "
+         "starts with an assessment by a pain physician, and infusions run over four hours "
+         "in a monitored suite with a nurse present throughout. Most patients notice some "
+         "dreaminess during the infusion, which settles within an hour of stopping. Blood "
+         "pressure and heart rate are checked every fifteen minutes, and anyone with poorly "
+         "controlled hypertension, psychosis or significant liver disease is not treated. "
+         "Before the first infusion we agree goals with each patient, such as walking further, "
+         "sleeping through the night or returning to part-time work, because pain scores "
+         "alone say little about whether treatment has changed daily life. Afterwards the "
+         "physiotherapist sees the patient within a week, while any relief is at its "
+         "strongest, to push rehabilitation forward. The benefit, when it comes, tends to be " +
+         changed_word +
+         ", so we review progress at six weeks and again at three months, and we stop "
+         "offering infusions when they no longer help patients reach the goals they set. "
+         "Side effects, including nausea, vivid dreams and a brief rise in blood pressure, "
+         "are recorded at every visit and shared with the family doctor in a short letter.";
+}
+
+std::string value_of(const std::string& db, const std::string& id, unsigned slot) {
+  Xapian::Database database(db);
+  std::string term = schema::unique_term(id);
+  auto it = database.postlist_begin(term);
+  REQUIRE(it != database.postlist_end(term));
+  return database.get_document(*it).get_value(slot);
+}
+
+}  // namespace
+
+TEST_CASE("an exact copy under another id is not stored twice", "[index]") {
+  TempDir dir;
+  auto writer = IndexWriter::open(dir / "index");
+  REQUIRE(writer);
+  auto& w = **writer;
+  CHECK(*w.put(make_doc("http://a.test/original", "Opioids and memory", "long text")) ==
+        PutOutcome::kAdded);
+  CHECK(*w.put(make_doc("http://mirror.test/copy", "Opioids and memory", "long text")) ==
+        PutOutcome::kDuplicate);
+  CHECK(w.last_duplicate_of() == "http://a.test/original");
+  // Re-indexing the original itself is not a duplicate.
+  CHECK(*w.put(make_doc("http://a.test/original", "Opioids and memory", "long text")) ==
+        PutOutcome::kUnchanged);
+  CHECK(w.document_count() == 1);
+}
+
+TEST_CASE("near-copies share a collapse key and other documents do not", "[index]") {
+  TempDir dir;
+  std::string db = dir / "index";
+  {
+    auto writer = IndexWriter::open(db);
+    REQUIRE(writer);
+    REQUIRE(
+        (*writer)->put(make_doc("http://a.test/post", "Ketamine for CRPS", long_text("brief"))));
+    REQUIRE((*writer)->put(
+        make_doc("http://syndicate.test/post", "Ketamine for CRPS", long_text("temporary"))));
+    REQUIRE((*writer)->put(make_doc(
+        "http://a.test/other", "Fibromyalgia",
+        "Fibromyalgia causes widespread pain, poor sleep and fatigue. Exercise, sleep care and "
+        "some medicines help many people, and a small number are referred for specialist "
+        "assessment when pain stays severe despite months of steady treatment at home and at "
+        "work and with the support of a physiotherapist and a psychologist together.")));
+  }
+  std::string original = value_of(db, "http://a.test/post", schema::kSlotCollapse);
+  CHECK_FALSE(original.empty());
+  CHECK(value_of(db, "http://syndicate.test/post", schema::kSlotCollapse) == original);
+  CHECK(value_of(db, "http://a.test/other", schema::kSlotCollapse) != original);
+}
+
+TEST_CASE("British and American spellings are one term for matching", "[index][spelling]") {
+  TempDir dir;
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->put(make_doc("http://a.test/uk", "Central sensitisation",
+                                    "The anaesthetic reduced oedema and behaviour changed.")));
+    REQUIRE((*writer)->put(make_doc("http://a.test/us", "Central sensitization",
+                                    "The anesthetic reduced edema and behavior changed.")));
+  }
+  auto searcher = Searcher::open({dir / "index"});
+  REQUIRE(searcher);
+  for (const char* query : {"sensitisation", "sensitization", "anaesthetic", "anesthetic", "oedema",
+                            "edema", "behaviour", "central sensitization"}) {
+    INFO(query);
+    auto results = searcher->search(query, {});
+    REQUIRE(results);
+    CHECK(results->hits.size() == 2);
+  }
+}
+
+TEST_CASE("concept variants find each other through the vocabulary stored in the index",
+          "[index][vocabulary]") {
+  TempDir dir;
+  auto vocabulary = std::make_shared<Vocabulary>();
+  REQUIRE(vocabulary->load_tsv(
+      "crps\tComplex regional pain syndrome\tCRPS|complex regional pain syndrome|reflex "
+      "sympathetic dystrophy\n"
+      "nmda\tN-methyl-D-aspartate\tNMDA|N-methyl-D-aspartate\n"
+      "ketamine\tKetamine\tketamine|Ketalar\n",
+      "test"));
+  vocabulary->compile();
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+    REQUIRE((*writer)->put(make_doc("http://a.test/long", "About the condition",
+                                    "Complex regional pain syndrome follows an injury.")));
+    REQUIRE((*writer)->put(
+        make_doc("http://a.test/short", "About the condition", "CRPS follows an injury.")));
+    REQUIRE((*writer)->put(make_doc("http://a.test/old", "About the condition",
+                                    "Reflex sympathetic dystrophy is an old name.")));
+    REQUIRE((*writer)->put(make_doc("http://a.test/receptor", "Receptors",
+                                    "N-methyl-D-aspartate receptors and Ketalar.")));
+  }
+  auto searcher = Searcher::open({dir / "index"});
+  REQUIRE(searcher);
+  auto found = [&](const std::string& query) {
+    auto results = searcher->search(query, {});
+    REQUIRE(results);
+    auto list = ids(*results);
+    std::sort(list.begin(), list.end());
+    return list;
+  };
+  std::vector<std::string> crps = {"http://a.test/long", "http://a.test/old",
+                                   "http://a.test/short"};
+  CHECK(found("CRPS") == crps);
+  CHECK(found("crps") == crps);
+  CHECK(found("complex regional pain syndrome") == crps);
+  CHECK(found("reflex sympathetic dystrophy") == crps);
+  CHECK(found("NMDA") == std::vector<std::string>{"http://a.test/receptor"});
+  CHECK(found("ketamine") == std::vector<std::string>{"http://a.test/receptor"});
+  // Quoted text is searched exactly as written, without expansion.
+  CHECK(found("\"CRPS\"") == std::vector<std::string>{"http://a.test/short"});
+  // Operators around a concept keep working.
+  CHECK(found("CRPS -injury") == std::vector<std::string>{"http://a.test/old"});
+  CHECK(found("title:receptors NMDA") == std::vector<std::string>{"http://a.test/receptor"});
+
+  // The vocabulary travels with the index.
+  auto writer = IndexWriter::open(dir / "index");
+  REQUIRE(writer);
+  auto stored = (*writer)->stored_vocabulary();
+  REQUIRE(stored);
+  REQUIRE(*stored);
+  CHECK((*stored)->concepts().size() == 3);
+}
+
+TEST_CASE("statistics count documents and concepts; compaction keeps the index", "[index]") {
+  TempDir dir;
+  std::string db = dir / "index";
+  {
+    auto writer = IndexWriter::open(db);
+    REQUIRE(writer);
+    for (int i = 0; i < 50; ++i)
+      REQUIRE((*writer)->put(make_doc("http://a.test/" + std::to_string(i), "Page",
+                                      "ketamine infusion number " + std::to_string(i))));
+  }
+  auto stats = index_statistics(db);
+  REQUIRE(stats);
+  CHECK(stats->documents == 50);
+  CHECK(stats->unique_terms > 50);
+  CHECK(stats->bytes_on_disk > 0);
+  REQUIRE(compact_index(db));
+  auto searcher = Searcher::open({db});
+  REQUIRE(searcher);
+  CHECK(searcher->document_count() == 50);
+  auto results = searcher->search("infusion", {});
+  REQUIRE(results);
+  CHECK(results->total == 50);
+
+  auto writer = IndexWriter::open(db);
+  REQUIRE(writer);
+  auto locked = compact_index(db);
+  REQUIRE_FALSE(locked);
+  CHECK(locked.error().find("locked") != std::string::npos);
 }

@@ -18,7 +18,7 @@ struct Document {
   std::string date;  // publication date, YYYY-MM-DD (or YYYY-MM / YYYY when that is all)
   std::string doi;
   std::string pmid;
-  std::string journal;  // journal title, for research articles
+  std::string journal;   // journal title, for research articles
   std::string site;      // host name of url
   std::string type;      // research, clinic, news, other
   std::string evidence;  // rct, meta-analysis, review, guideline, case-report, observational

@@ -22,6 +22,11 @@ Result<Document> extract_document(const std::string& url, std::string_view conte
 // "2021-03", "2021" -> "2021-03-05" / "2021-03" / "2021"; "" if not a date.
 std::string normalize_date(std::string_view text);
 
+// The evidence type a research article's title and abstract state: rct,
+// meta-analysis, guideline, case-report, observational, review, or "".
+// Sentences that call for a design ("a randomised trial is warranted") do not count.
+std::string evidence_from_text(std::string_view title_and_abstract);
+
 // "doi:10.1/x", "https://doi.org/10.1/x", "10.1/x" -> "10.1/x"; "" if no DOI.
 std::string normalize_doi(std::string_view text);
 

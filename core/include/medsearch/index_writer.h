@@ -1,4 +1,9 @@
 // Writes documents into a Xapian index following the one schema (schema.h).
+//
+// Work is split in two so that it can run on two cores: a DocumentBuilder
+// turns a Document into index terms (tokenising, stemming, concept tagging;
+// one builder per thread), and the single IndexWriter stores what builders
+// prepared.
 #pragma once
 
 #include <cstdint>
@@ -10,31 +15,108 @@
 
 namespace medsearch {
 
-enum class PutOutcome { kAdded, kReplaced, kUnchanged };
+class Vocabulary;
 
-// A single writer of one index. Xapian allows one writer per database: a second
-// open fails with "locked by another writer". Not thread-safe. Changes become
-// visible to readers at commit(); the destructor commits what is pending.
+enum class PutOutcome { kAdded, kReplaced, kUnchanged, kDuplicate };
+
+// A document turned into index terms, ready for IndexWriter::write. Movable.
+class PreparedDocument {
+ public:
+  PreparedDocument();
+  PreparedDocument(PreparedDocument&&) noexcept;
+  PreparedDocument& operator=(PreparedDocument&&) noexcept;
+  ~PreparedDocument();
+  const std::string& id() const;
+
+ private:
+  friend class DocumentBuilder;
+  friend class IndexWriter;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Builds index terms for documents. Not thread-safe: use one per thread. The
+// vocabulary is shared read-only and must outlive the builder.
+class DocumentBuilder {
+ public:
+  // `vocabulary` may be null (no concept tagging).
+  explicit DocumentBuilder(std::shared_ptr<const Vocabulary> vocabulary);
+  ~DocumentBuilder();
+  DocumentBuilder(DocumentBuilder&&) noexcept;
+
+  // Requires doc.id.
+  PreparedDocument build(const Document& doc);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// What `medindex --stats` prints.
+struct IndexStatistics {
+  uint64_t documents = 0;
+  uint64_t unique_terms = 0;   // distinct terms of all kinds
+  uint64_t concepts_used = 0;  // distinct concept terms (XC...)
+  uint64_t vocabulary_concepts = 0;
+  uint64_t total_length = 0;  // words indexed
+  uint64_t bytes_on_disk = 0;
+  std::string last_modified;  // revision number, as text
+};
+
+// The single writer of one index. Xapian allows one writer per database: a
+// second open fails with "locked by another writer". Not thread-safe.
+// Changes become visible to readers at commit(); the destructor commits.
+// A process killed at any moment leaves the index as of the last commit.
 class IndexWriter {
  public:
   // Opens the index at `path`, creating it (and its directory) if missing.
   static Result<std::unique_ptr<IndexWriter>> open(const std::string& path);
   ~IndexWriter();
 
-  // Adds `doc`, or replaces the document with the same id. A document whose
-  // stored content is unchanged is left alone (kUnchanged). Requires doc.id.
+  // The vocabulary stored with the index (the one its documents were tagged
+  // with), or null if it has none.
+  Result<std::shared_ptr<const Vocabulary>> stored_vocabulary();
+
+  // Makes `vocabulary` the index's vocabulary: stored in the index (so the
+  // searcher expands queries with exactly the same concepts), its single-word
+  // variants added to Xapian's synonym table and its words to the spelling
+  // data. Documents indexed earlier keep their concept terms until they are
+  // indexed again (their content hash includes the vocabulary's fingerprint).
+  Status set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary);
+  std::shared_ptr<const Vocabulary> vocabulary() const;
+
+  // Stores a prepared document: adds it, or replaces the document with the same
+  // id. Unchanged content is left alone (kUnchanged); a new id whose text is
+  // exactly that of another document is not stored (kDuplicate).
+  Result<PutOutcome> write(PreparedDocument&& doc);
+
+  // Builds and writes in one step (uses an internal builder).
   Result<PutOutcome> put(const Document& doc);
 
   // Deletes the document with this id. Returns false if there was none.
   Result<bool> remove(const std::string& id);
 
+  // The id of the earlier document that `write` found to be an exact copy.
+  const std::string& last_duplicate_of() const;
+
   Status commit();
   uint64_t document_count() const;
+
+  // Counts for --stats.
+  Result<IndexStatistics> statistics();
 
  private:
   struct Impl;
   explicit IndexWriter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Rewrites the index at `path` compactly (Xapian's compaction), in place:
+// the compacted copy replaces the original only when it is complete. Fails
+// if another writer holds the index.
+Status compact_index(const std::string& path);
+
+// Reads statistics without taking the write lock.
+Result<IndexStatistics> index_statistics(const std::string& path);
 
 }  // namespace medsearch

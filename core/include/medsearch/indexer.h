@@ -1,10 +1,13 @@
-// The indexing pipeline: walks inputs (crawl directories, WARC files, local
-// files and directories), extracts documents and writes them to the index.
+// The indexing pipeline: walks inputs (crawl directories, WARC files, JSON
+// Lines and PubMed XML records, local documents), extracts documents, builds
+// their index terms on builder threads and stores them through the one
+// IndexWriter, in input order.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "medsearch/index_writer.h"
@@ -18,53 +21,51 @@ struct IndexStats {
   uint64_t added = 0;
   uint64_t replaced = 0;
   uint64_t unchanged = 0;
+  uint64_t duplicates = 0;  // exact copies of another document, not stored
   uint64_t deleted = 0;
   std::map<std::string, uint64_t> failures;
   uint64_t failed() const;
 };
 
 struct IndexerOptions {
-  uint64_t flush_every = 1000;  // commit after this many changed documents
-  // Called for each input that was not indexed: where, and why.
+  uint64_t flush_every = 10000;  // commit after this many changed documents
+  // Builder threads that extract and build index terms while the writer
+  // stores; 0 does everything on the calling thread.
+  unsigned threads = 1;
+  // Called for each input that was not indexed: where, and why. Called from
+  // the writer's thread, never concurrently.
   std::function<void(const std::string& where, const std::string& why)> on_skip;
-  // Called after each document (for progress display).
+  // Called after each document, from the writer's thread (for progress display).
   std::function<void(const IndexStats&)> on_progress;
 };
 
-// Feeds documents to an IndexWriter. Borrows the writer, which must outlive it.
+// Feeds documents to an IndexWriter, tagging them with the writer's
+// vocabulary. Borrows the writer, which must outlive it. Use from one thread.
 class Indexer {
  public:
   Indexer(IndexWriter& writer, IndexerOptions options);
+  ~Indexer();
 
   // Indexes one input: a crawl directory (with warc/), a .warc or .warc.gz
-  // file, a directory of files (recursively), or a single HTML/XHTML/PDF/text
-  // file. Fails only when the input itself cannot be read; bad documents
-  // inside it are counted in stats() and reported through on_skip.
+  // file, a JSON Lines file, a PubMed XML file, a directory of any of these
+  // (recursively), or a single HTML/XHTML/PDF/text file. Fails only when the
+  // input itself cannot be read; bad documents inside it are counted in
+  // stats() and reported through on_skip.
   Status add_input(const std::string& path);
 
-  // Extracts and indexes one fetched document.
-  void add_fetched(const std::string& url, const std::string& content_type,
-                   const std::string& body);
+  // Deletes the document with this id (URL), in order with the documents added.
+  void remove(const std::string& id);
 
-  // Deletes the document with this id (URL) from the index.
-  Status remove(const std::string& id);
-
-  // Commits what is pending.
+  // Waits for all documents to be stored and commits. Returns the first
+  // storage error of the run, if any (storage errors stop the run).
   Status finish();
 
-  const IndexStats& stats() const { return stats_; }
+  // Valid after finish().
+  const IndexStats& stats() const;
 
  private:
-  Status add_warc(const std::string& path);
-  Status add_file(const std::string& path);
-  void skip(const std::string& where, const std::string& why);
-  void count_change();
-
-  IndexWriter& writer_;
-  IndexerOptions options_;
-  IndexStats stats_;
-  uint64_t pending_ = 0;
-  Status write_error_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace medsearch

@@ -27,6 +27,8 @@ inline constexpr std::string_view kEvidence = "XEV";   // XEV + rct|meta-analysi
 inline constexpr std::string_view kConcept = "XC";     // XC + concept id (vocabulary)
 inline constexpr std::string_view kDoi = "XDOI";       // XDOI + lowercase DOI
 inline constexpr std::string_view kPmid = "XPMID";     // XPMID + PubMed id
+inline constexpr std::string_view kTextHash = "XTH";  // XTH + hash of title and text (exact copies)
+inline constexpr std::string_view kSimhashBand = "XSB";  // XSB + band digit + 4 hex (near copies)
 
 // Value slots.
 inline constexpr unsigned kSlotDate = 0;         // publication date, YYYYMMDD (sortable)
@@ -34,6 +36,16 @@ inline constexpr unsigned kSlotFirstSeen = 1;    // date first indexed, YYYYMMDD
 inline constexpr unsigned kSlotSite = 2;         // host name
 inline constexpr unsigned kSlotCollapse = 3;     // near-duplicate key (equal for copies)
 inline constexpr unsigned kSlotContentHash = 4;  // hash of the stored document, to skip unchanged
+inline constexpr unsigned kSlotSimhash = 5;      // 64-bit SimHash of the text, 16 hex digits
+
+// Metadata keys (Xapian user metadata).
+inline constexpr std::string_view kMetaSchemaVersion = "medsearch.schema";  // "1"
+// The vocabulary the index was built with: serialised, in chunks .0, .1, ...
+inline constexpr std::string_view kMetaVocabularyChunks = "medsearch.vocabulary.chunks";
+inline constexpr std::string_view kMetaVocabularyChunk = "medsearch.vocabulary.";
+inline constexpr std::string_view kMetaVocabularyFingerprint = "medsearch.vocabulary.fingerprint";
+inline constexpr std::string_view kMetaVocabularyConcepts = "medsearch.vocabulary.concepts";
+inline constexpr const char* kSchemaVersion = "1";
 
 // How the title is weighted against body text: title words are indexed with
 // this wdf increment, unprefixed and with kTitle.
@@ -45,6 +57,10 @@ inline constexpr size_t kMaxStoredText = 64 * 1024;
 // Xapian terms are limited to 245 bytes: ids longer than this are shortened
 // with a hash so that distinct ids keep distinct terms.
 inline constexpr size_t kMaxTermBytes = 240;
+
+// The concept term of a concept id: XC + id, with ':' between when the id
+// starts with a capital (Omega's rule, so "XC" + "D020918" stays unambiguous).
+std::string concept_term(std::string_view concept_id);
 
 // The unique term of a document id: Q + id, or Q + prefix + hash when long.
 std::string unique_term(std::string_view id);

@@ -1,0 +1,199 @@
+// medindex as users run it: records, crawls with pages that went away, a
+// second writer, and a run killed at a random moment then resumed.
+#include <signal.h>
+#include <xapian.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "medsearch/json.h"
+#include "medsearch/schema.h"
+#include "medsearch/warc.h"
+#include "process.h"
+
+using namespace medsearch;
+using namespace medsearch::testing;
+
+namespace {
+
+ProcessResult medindex(std::vector<std::string> args) {
+  args.insert(args.begin(), bin_path("medindex"));
+  return run_process(args);
+}
+
+JsonValue search(const std::string& db, const std::string& query) {
+  ProcessResult r =
+      run_process({bin_path("medsearch"), "--db", db, "--format", "json", "--limit", "100", query});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto parsed = parse_json(r.out);
+  REQUIRE(parsed);
+  return *parsed;
+}
+
+std::vector<std::string> result_ids(const JsonValue& results) {
+  std::vector<std::string> out;
+  for (const auto& hit : results.find("results")->items()) out.push_back(hit.text("id"));
+  return out;
+}
+
+// Writes `count` small JSON Lines records about pain topics.
+void write_records(const std::string& path, int count) {
+  static const char* kTopics[] = {"ketamine infusion", "neuropathic pain",      "fibromyalgia",
+                                  "opioid tapering",   "central sensitization", "migraine"};
+  std::ofstream out(path);
+  for (int i = 0; i < count; ++i) {
+    const char* topic = kTopics[i % 6];
+    out << "{\"_id\":\"r" << i << "\",\"title\":\"Study " << i << " of " << topic
+        << "\",\"text\":\"We followed " << (i % 97) + 3 << " patients receiving care for " << topic
+        << " over " << (i % 11) + 1
+        << " months and recorded pain scores, sleep and function at each visit.\"}\n";
+  }
+}
+
+// Number of documents and of distinct unique-id terms: equal when nothing is duplicated.
+std::pair<uint64_t, uint64_t> count_documents(const std::string& db) {
+  Xapian::Database database(db);
+  uint64_t unique = 0;
+  for (auto it = database.allterms_begin("Q"); it != database.allterms_end("Q"); ++it) {
+    CHECK(it.get_termfreq() == 1);
+    ++unique;
+  }
+  return {database.get_doccount(), unique};
+}
+
+// The number before `what` in medindex's summary line ("... 12 added, ...").
+uint64_t summary_count(const std::string& err, const std::string& what) {
+  size_t at = err.find(" " + what);
+  if (at == std::string::npos) return 0;
+  size_t start = err.rfind(' ', at - 1);
+  return std::stoull(err.substr(start + 1, at - start - 1));
+}
+
+std::string http_response(int status, const std::string& body) {
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+}  // namespace
+
+TEST_CASE("medindex reads JSON Lines and PubMed XML records", "[indexer]") {
+  TempDir dir;
+  std::string db = dir / "index";
+  write_records(dir / "records.jsonl", 30);
+  ProcessResult r = medindex(
+      {"--db", db, dir / "records.jsonl", source_path("fixtures/records/pubmed-sample.xml")});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(summary_count(r.err, "added") > 30);  // the PubMed articles were added too
+
+  auto fibro = result_ids(search(db, "fibromyalgia"));
+  CHECK(fibro.size() >= 5);
+  CHECK(std::find(fibro.begin(), fibro.end(), "record:r2") != fibro.end());
+
+  auto pubmed = search(db, "type:research ketamine");
+  bool any_pubmed = false;
+  for (const auto& hit : pubmed.find("results")->items())
+    any_pubmed = any_pubmed || hit.text("url").rfind("https://pubmed.ncbi.nlm.nih.gov/", 0) == 0;
+  CHECK(any_pubmed);
+}
+
+TEST_CASE("a second medindex on the same index gets a clear locked error", "[indexer]") {
+  TempDir dir;
+  write_records(dir / "records.jsonl", 20000);
+  BackgroundProcess first(
+      {bin_path("medindex"), "--db", dir / "index", "--quiet", dir / "records.jsonl"},
+      dir / "first.log");
+  // Wait until the first writer has the index open.
+  for (int i = 0; i < 200 && !std::ifstream(dir / "index/flintlock"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ProcessResult second = medindex({"--db", dir / "index", dir / "records.jsonl"});
+  CHECK(second.exit_code == 1);
+  CHECK(second.err.find("locked by another writer") != std::string::npos);
+  CHECK(first.wait() == 0);
+}
+
+TEST_CASE("medindex killed at random moments resumes to a complete index without duplicates",
+          "[indexer]") {
+  TempDir dir;
+  const int kRecords = 6000;
+  std::string db = dir / "index";
+  write_records(dir / "records.jsonl", kRecords);
+  // Kill after increasing delays so the kills land at different stages.
+  for (int delay_ms : {150, 400, 700}) {
+    BackgroundProcess run(
+        {bin_path("medindex"), "--db", db, "--flush", "250", "--quiet", dir / "records.jsonl"},
+        dir / "run.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    run.signal(SIGKILL);
+    run.wait();
+    auto [documents, unique] = count_documents(db);
+    CHECK(documents == unique);  // whatever was committed is whole and unique
+  }
+  ProcessResult finish = medindex({"--db", db, dir / "records.jsonl"});
+  INFO(finish.err);
+  REQUIRE(finish.exit_code == 0);
+  auto [documents, unique] = count_documents(db);
+  CHECK(documents == static_cast<uint64_t>(kRecords));
+  CHECK(unique == static_cast<uint64_t>(kRecords));
+}
+
+TEST_CASE("pages the crawl found gone are deleted; a torn WARC costs one record", "[indexer]") {
+  TempDir dir;
+  std::string page =
+      "<html><head><title>Ketamine clinic hours</title></head><body><main><p>The infusion suite "
+      "is open on weekdays for ketamine appointments.</p></main></body></html>";
+  {
+    auto warc = WarcWriter::open(dir / "crawl1");
+    REQUIRE(warc);
+    REQUIRE(warc->write_exchange({"http://clinic.test/hours", "GET /hours HTTP/1.1\r\n\r\n",
+                                  http_response(200, page), "", 0}));
+  }
+  std::string db = dir / "index";
+  REQUIRE(medindex({"--db", db, dir / "crawl1"}).exit_code == 0);
+  CHECK(result_ids(search(db, "ketamine")) == std::vector<std::string>{"http://clinic.test/hours"});
+
+  {
+    auto warc = WarcWriter::open(dir / "crawl2");
+    REQUIRE(warc);
+    REQUIRE(warc->write_exchange({"http://clinic.test/hours", "GET /hours HTTP/1.1\r\n\r\n",
+                                  http_response(404, "gone"), "", 0}));
+  }
+  ProcessResult r = medindex({"--db", db, dir / "crawl2"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("1 deleted") != std::string::npos);
+  CHECK(result_ids(search(db, "ketamine")).empty());
+
+  // A WARC file cut short: what precedes the cut is indexed, the cut is reported.
+  std::string torn;
+  {
+    std::ifstream in(dir / "crawl1/crawl-00000.warc.gz", std::ios::binary);
+    torn.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ofstream(dir / "torn.warc.gz", std::ios::binary) << torn.substr(0, torn.size() - 20);
+  ProcessResult partial = medindex({"--db", dir / "index2", dir / "torn.warc.gz"});
+  INFO(partial.err);
+  CHECK(partial.exit_code == 0);
+  CHECK(partial.err.find("skipped 1") != std::string::npos);
+}
+
+TEST_CASE("medindex --stats and --compact", "[indexer]") {
+  TempDir dir;
+  std::string db = dir / "index";
+  write_records(dir / "records.jsonl", 40);
+  REQUIRE(medindex({"--db", db, dir / "records.jsonl"}).exit_code == 0);
+  ProcessResult stats = medindex({"--db", db, "--stats"});
+  CHECK(stats.exit_code == 0);
+  CHECK(stats.out.find("documents        40") != std::string::npos);
+  CHECK(stats.out.find("concepts used") != std::string::npos);
+  CHECK(medindex({"--db", db, "--compact"}).exit_code == 0);
+  CHECK(result_ids(search(db, "migraine")).size() >= 6);
+  ProcessResult missing = medindex({"--db", dir / "nothing", "--stats"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.rfind("medindex: error: no index at", 0) == 0);
+}
