@@ -9,8 +9,10 @@
 #include <cstring>
 #include <memory>
 #include <regex>
+#include <set>
 
 #include "medsearch/html_extract.h"
+#include "medsearch/json.h"
 #include "medsearch/text.h"
 #include "medsearch/url.h"
 
@@ -142,6 +144,116 @@ std::string visible_date(std::string_view text) {
   return "";
 }
 
+// What a page's JSON-LD says about the article on it.
+struct JsonLdArticle {
+  std::string type;  // Article, NewsArticle, BlogPosting, ScholarlyArticle, ...
+  std::string headline;
+  std::string date;
+  std::string publisher;
+  std::vector<std::string> authors;
+};
+
+bool is_article_type(const JsonValue& type) {
+  static const char* kTypes[] = {"Article",
+                                 "NewsArticle",
+                                 "BlogPosting",
+                                 "ScholarlyArticle",
+                                 "MedicalScholarlyArticle",
+                                 "MedicalWebPage",
+                                 "Report",
+                                 "ReportageNewsArticle",
+                                 "AnalysisNewsArticle"};
+  auto one = [](const std::string& t) {
+    return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* k) { return t == k; });
+  };
+  if (type.is_string()) return one(type.as_string());
+  if (type.is_array())
+    for (const auto& t : type.items())
+      if (t.is_string() && one(t.as_string())) return true;
+  return false;
+}
+
+// A JSON-LD name: "Jane Doe", {"name": "Jane Doe"}, or a list of them.
+void json_ld_names(const JsonValue* value, std::vector<std::string>& out) {
+  if (!value) return;
+  if (value->is_string()) {
+    std::string name = collapse_whitespace(value->as_string());
+    if (!name.empty()) out.push_back(name);
+  } else if (value->is_object()) {
+    std::string name = collapse_whitespace(value->text("name"));
+    if (!name.empty()) out.push_back(name);
+  } else if (value->is_array()) {
+    for (const auto& item : value->items()) json_ld_names(&item, out);
+  }
+}
+
+// Depth-first search for the first article object (top level, arrays, @graph).
+const JsonValue* find_json_ld_article(const JsonValue& value, int depth) {
+  if (depth > 8) return nullptr;
+  if (value.is_object()) {
+    if (const JsonValue* type = value.find("@type"); type && is_article_type(*type)) return &value;
+    if (const JsonValue* graph = value.find("@graph"))
+      return find_json_ld_article(*graph, depth + 1);
+  } else if (value.is_array()) {
+    for (const auto& item : value.items())
+      if (const JsonValue* found = find_json_ld_article(item, depth + 1)) return found;
+  }
+  return nullptr;
+}
+
+JsonLdArticle json_ld_article(const std::vector<std::string>& blocks) {
+  JsonLdArticle article;
+  for (const auto& block : blocks) {
+    auto parsed = parse_json(trim(block));
+    if (!parsed) continue;  // broken JSON-LD is common; the page's other metadata still counts
+    const JsonValue* found = find_json_ld_article(*parsed, 0);
+    if (!found) continue;
+    const JsonValue* type = found->find("@type");
+    article.type = type->is_string() ? type->as_string() : type->items().front().text("");
+    if (type->is_array())
+      for (const auto& t : type->items())
+        if (t.is_string()) article.type = t.as_string();
+    article.headline = collapse_whitespace(found->text("headline"));
+    article.date = found->text("datePublished");
+    if (article.date.empty()) article.date = found->text("dateCreated");
+    std::vector<std::string> publisher;
+    json_ld_names(found->find("publisher"), publisher);
+    if (!publisher.empty()) article.publisher = publisher.front();
+    json_ld_names(found->find("author"), article.authors);
+    break;
+  }
+  return article;
+}
+
+// DOIs and PMIDs written in `text` (a reference list), `own_doi` left out.
+void find_citations(std::string_view text, const std::string& own_doi, Document& doc) {
+  std::set<std::string> dois, pmids;
+  for (size_t at = text.find("10."); at != std::string_view::npos; at = text.find("10.", at + 3)) {
+    if (at > 0 && std::isalnum(static_cast<unsigned char>(text[at - 1]))) continue;
+    size_t i = at + 3, digits = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i, ++digits;
+    if (digits < 4 || digits > 9 || i >= text.size() || text[i] != '/') continue;
+    size_t end = i + 1;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) &&
+           text[end] != '"' && text[end] != '<' && text[end] != '>')
+      ++end;
+    std::string doi = normalize_doi(text.substr(at, end - at));
+    while (!doi.empty() && (doi.back() == ')' || doi.back() == ']')) doi.pop_back();
+    if (doi.size() > i - at + 1 && !equals_nocase(doi, own_doi)) dois.insert(doi);
+  }
+  for (size_t at = text.find("PMID"); at != std::string_view::npos;
+       at = text.find("PMID", at + 4)) {
+    size_t i = at + 4;
+    while (i < text.size() && (text[i] == ':' || text[i] == ' ')) ++i;
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (i - start >= 1 && i - start <= 9) pmids.insert(std::string(text.substr(start, i - start)));
+  }
+  pmids.erase(doc.pmid);
+  doc.cited_dois.assign(dois.begin(), dois.end());
+  doc.cited_pmids.assign(pmids.begin(), pmids.end());
+}
+
 Result<Document> extract_html(const std::string& url, std::string_view body, std::string mime) {
   HtmlPage page = parse_html(body);
   if (page.noindex) return fail("the page asks not to be indexed (robots noindex)");
@@ -174,6 +286,8 @@ Result<Document> extract_html(const std::string& url, std::string_view body, std
     for (auto [it, end] = page.meta.equal_range("dc.creator"); it != end; ++it)
       doc.authors.push_back(it->second);
   }
+  JsonLdArticle json_ld = json_ld_article(page.json_ld);
+  if (doc.authors.empty()) doc.authors = json_ld.authors;
   if (doc.authors.empty() && !page.meta_value("author").empty())
     doc.authors.push_back(page.meta_value("author"));
   if (doc.authors.empty() && !page.listing) doc.authors = authors_from_byline(page.byline);
@@ -182,6 +296,7 @@ Result<Document> extract_html(const std::string& url, std::string_view body, std
                           "article:published_time", "dc.date", "date", "dcterms.date"}) {
     if (doc.date.empty()) doc.date = normalize_date(page.meta_value(key));
   }
+  if (doc.date.empty()) doc.date = normalize_date(json_ld.date);
   if (doc.date.empty() && !page.listing) doc.date = normalize_date(page.time_datetime);
   if (doc.date.empty() && !page.listing) doc.date = visible_date(doc.text);
 
@@ -190,6 +305,11 @@ Result<Document> extract_html(const std::string& url, std::string_view body, std
   }
   doc.pmid = page.meta_value("citation_pmid");
   doc.journal = page.meta_value("citation_journal_title");
+  doc.site_name = page.meta_value("og:site_name");
+  if (doc.site_name.empty()) doc.site_name = json_ld.publisher;
+  if (doc.site_name.empty()) doc.site_name = page.meta_value("application-name");
+  if (doc.title.empty()) doc.title = json_ld.headline;
+  find_citations(doc.text, doc.doi, doc);
 
   doc.language = page.lang.substr(0, page.lang.find('-'));
   if (doc.language.empty()) doc.language = ascii_lower(page.meta_value("citation_language"));
@@ -204,7 +324,8 @@ Result<Document> extract_html(const std::string& url, std::string_view body, std
     size_t words = 0;
     for (size_t i = 0; i < doc.text.size(); ++i)
       if (doc.text[i] == ' ' || doc.text[i] == '\n') ++words;
-    doc.type = words >= 100 && !page.listing ? "clinic" : "other";
+    bool news = json_ld.type.find("News") != std::string::npos || json_ld.type == "Report";
+    doc.type = news ? "news" : words >= 100 && !page.listing ? "clinic" : "other";
   }
   return doc;
 }
@@ -255,6 +376,7 @@ Result<Document> extract_pdf(const std::string& url, std::string_view body) {
   if (std::regex_search(head, m, kDoi)) doc.doi = normalize_doi(m[1].str());
   static const std::regex kPmid(R"(\bPMID:?\s*(\d{1,9})\b)");
   if (std::regex_search(head, m, kPmid)) doc.pmid = m[1].str();
+  find_citations(doc.text, doc.doi, doc);
   doc.date = visible_date(head);
   return doc;
 }

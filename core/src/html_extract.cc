@@ -312,6 +312,18 @@ void walk(const GumboNode* node, HtmlPage& page, Candidates& found, int depth) {
     case GUMBO_TAG_MAIN:
       if (!found.main) found.main = node;
       break;
+    case GUMBO_TAG_SCRIPT:
+      if (attribute_lower(node, "type") == "application/ld+json") {
+        std::string json;
+        for (unsigned i = 0; i < el.children.length; ++i) {
+          auto* child = static_cast<const GumboNode*>(el.children.data[i]);
+          if (child->type == GUMBO_NODE_TEXT || child->type == GUMBO_NODE_CDATA ||
+              child->type == GUMBO_NODE_WHITESPACE)
+            json += child->v.text.text;
+        }
+        if (page.json_ld.size() < 8) page.json_ld.push_back(std::move(json));
+      }
+      return;  // a script's text is never content, and it has no elements
     case GUMBO_TAG_TIME:
       if (const char* datetime = attribute(node, "datetime");
           datetime && page.time_datetime.empty())

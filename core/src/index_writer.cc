@@ -179,6 +179,9 @@ PreparedDocument DocumentBuilder::build(const Document& doc) {
   if (!doc.mime_type.empty()) xdoc.add_boolean_term(s::boolean_term(s::kMimeType, doc.mime_type));
   if (!doc.doi.empty()) xdoc.add_boolean_term(s::boolean_term(s::kDoi, ascii_lower(doc.doi)));
   if (!doc.pmid.empty()) xdoc.add_boolean_term(std::string(s::kPmid) + doc.pmid);
+  for (const auto& doi : doc.cited_dois)
+    xdoc.add_boolean_term(s::boolean_term(s::kCitedDoi, ascii_lower(doi)));
+  for (const auto& pmid : doc.cited_pmids) xdoc.add_boolean_term(std::string(s::kCitedPmid) + pmid);
   std::string date = s::date_slot_value(doc.date);
   if (!date.empty()) {
     xdoc.add_value(s::kSlotDate, date);

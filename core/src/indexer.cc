@@ -325,7 +325,15 @@ struct Indexer::Impl {
       if (!record->has_value() || failed) return {};
       WarcRecord& r = **record;
       if (r.header("WARC-Type") != "response") continue;
-      std::string url = r.header("WARC-Target-URI");
+      std::string url = r.target_uri();
+      // PubMed efetch answers hold many articles: one document each.
+      if (std::string_view(r.block).substr(0, 4096).find("<PubmedArticle") != std::string::npos) {
+        auto response = parse_http_response(r.block);
+        if (response && response->status == 200 && looks_like_pubmed_xml(response->body)) {
+          add_pubmed(url, response->body);
+          continue;
+        }
+      }
       submit(Unit{Unit::Kind::kWarcResponse, url, "", std::move(r.block), {}});
     }
   }
@@ -348,7 +356,8 @@ struct Indexer::Impl {
     return {};
   }
 
-  Status add_pubmed(const std::string& path, std::string_view data) {
+  // Queues every article of a PubMed XML document; bad ones are reported.
+  void add_pubmed(const std::string& path, std::string_view data) {
     auto status = read_pubmed_xml(
         data,
         [&](Document&& doc) {
@@ -357,7 +366,6 @@ struct Indexer::Impl {
         },
         [&](const RecordError& e) { skip_unit(path + ":" + std::to_string(e.line), e.message); });
     if (!status) skip_unit(path, status.error());
-    return {};
   }
 
   Status add_file(const std::string& path) {
@@ -366,7 +374,10 @@ struct Indexer::Impl {
     auto data = read_file(path);
     if (!data) return std::move(data).take_error();
     if (lower.ends_with(".xml") || looks_like_pubmed_xml(*data)) {
-      if (looks_like_pubmed_xml(*data)) return add_pubmed(path, *data);
+      if (looks_like_pubmed_xml(*data)) {
+        add_pubmed(path, *data);
+        return {};
+      }
       skip_unit(path, "XML that is not PubMed XML");
       return {};
     }

@@ -22,6 +22,7 @@ std::string results_to_json(const SearchResults& results) {
     w.key("id").value(d.id);
     w.key("title").value(d.title);
     w.key("site").value(d.site);
+    w.key("site_name").value(d.site_name);
     w.key("date").value(d.date);
     w.key("authors").value(d.authors);
     w.key("type").value(d.type);

@@ -67,6 +67,7 @@ std::string encode_document_data(const Document& doc) {
   put_field(out, "url", doc.url);
   put_field(out, "title", doc.title);
   put_field(out, "site", doc.site);
+  put_field(out, "site_name", doc.site_name);
   put_field(out, "date", doc.date);
   for (const auto& author : doc.authors) put_field(out, "author", author);
   put_field(out, "doi", doc.doi);

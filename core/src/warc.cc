@@ -401,6 +401,14 @@ std::string new_warc_record_id() {
 
 std::string WarcRecord::header(std::string_view name) const { return find_header(headers, name); }
 
+std::string WarcRecord::target_uri() const {
+  std::string uri(trim(header("WARC-Target-URI")));
+  // WARC 1.0 files (wget's among them) write the URI in angle brackets.
+  if (uri.size() >= 2 && uri.front() == '<' && uri.back() == '>')
+    uri = uri.substr(1, uri.size() - 2);
+  return uri;
+}
+
 std::string HttpResponse::header(std::string_view name) const { return find_header(headers, name); }
 
 Result<HttpResponse> parse_http_response(std::string_view block, size_t max_body_bytes) {

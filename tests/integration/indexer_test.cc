@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "fixture_server.h"
 #include "medsearch/json.h"
 #include "medsearch/schema.h"
 #include "medsearch/warc.h"
@@ -100,6 +101,55 @@ TEST_CASE("medindex reads JSON Lines and PubMed XML records", "[indexer]") {
   for (const auto& hit : pubmed.find("results")->items())
     any_pubmed = any_pubmed || hit.text("url").rfind("https://pubmed.ncbi.nlm.nih.gov/", 0) == 0;
   CHECK(any_pubmed);
+}
+
+TEST_CASE("PubMed XML inside a WARC is indexed article by article", "[indexer]") {
+  TempDir dir;
+  std::string xml;
+  {
+    std::ifstream in(source_path("fixtures/records/pubmed-sample.xml"), std::ios::binary);
+    xml.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  {
+    auto warc = WarcWriter::open(dir / "crawl");
+    REQUIRE(warc);
+    std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: " +
+                           std::to_string(xml.size()) + "\r\n\r\n" + xml;
+    REQUIRE(warc->write_exchange(
+        {"https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?db=pubmed&id=1",
+         "GET /entrez/eutils/efetch.fcgi HTTP/1.1\r\n\r\n", response, "", 0}));
+  }
+  std::string db = dir / "index";
+  ProcessResult r = medindex({"--db", db, dir / "crawl"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(summary_count(r.err, "added") >= 4);
+  for (const auto& id : result_ids(search(db, "ketamine")))
+    CHECK(id.rfind("https://pubmed.ncbi.nlm.nih.gov/", 0) == 0);
+}
+
+TEST_CASE("medindex reads a WARC written by wget --warc-file", "[indexer]") {
+  if (run_process({"/usr/bin/env", "sh", "-c", "command -v wget"}).exit_code != 0) {
+    WARN("wget is not installed (scripts/setup-deps installs it); skipped");
+    return;
+  }
+  TempDir dir;
+  FixtureServer server(source_path("fixtures/site"), source_path("fixtures/routes.tsv"));
+  server.start();
+  ProcessResult wget =
+      run_process({"/usr/bin/env", "wget", "--quiet", "--recursive", "--level=1", "--no-parent",
+                   "--directory-prefix=" + (dir / "mirror"), "--warc-file=" + (dir / "site"),
+                   "--warc-tempdir=" + dir.path(), server.url("/")});
+  INFO(wget.err);
+  REQUIRE(std::ifstream(dir / "site.warc.gz").good());
+  std::string db = dir / "index";
+  ProcessResult r = medindex({"--db", db, dir / "site.warc.gz"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(summary_count(r.err, "added") >= 10);
+  auto ids = result_ids(search(db, "ketamine"));
+  CHECK(ids.size() >= 5);
+  for (const auto& id : ids) CHECK(id.rfind(server.url("/"), 0) == 0);
 }
 
 TEST_CASE("a second medindex on the same index gets a clear locked error", "[indexer]") {

@@ -141,3 +141,39 @@ TEST_CASE("normalize_date and normalize_doi accept the common forms", "[extract]
   CHECK(normalize_doi("doi: 10.1000/xyz") == "10.1000/xyz");
   CHECK(normalize_doi("no doi here") == "");
 }
+
+TEST_CASE("extract_document reads JSON-LD: authors, date, publisher and news type", "[extract]") {
+  const char* html = R"(<html><head><title>Clinic news</title>
+<script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+  {"@type":"WebSite","name":"ignored"},
+  {"@type":["NewsArticle"],"headline":"New infusion suite opens",
+   "author":[{"@type":"Person","name":"Ada Brook"},"Per Lind"],
+   "datePublished":"2026-02-03T08:00:00Z","publisher":{"name":"Riverton Health News"}}]}
+</script>
+<script type="application/ld+json">{ broken json </script>
+</head><body><article><p>The new infusion suite has six chairs and opens on Monday for
+patients referred by the pain team, with evening sessions from next month.</p></article>
+</body></html>)";
+  auto doc = extract_document("http://news.test/suite", "text/html", html);
+  REQUIRE(doc);
+  CHECK(doc->authors == std::vector<std::string>{"Ada Brook", "Per Lind"});
+  CHECK(doc->date == "2026-02-03");
+  CHECK(doc->site_name == "Riverton Health News");
+  CHECK(doc->type == "news");
+  CHECK(doc->text.find("broken json") == std::string::npos);
+}
+
+TEST_CASE("extract_document lists the DOIs and PMIDs an article cites", "[extract]") {
+  const char* html = R"(<html><head>
+<meta name="citation_title" content="A review">
+<meta name="citation_doi" content="10.5555/own.1">
+<meta name="citation_pmid" content="30000001">
+</head><body><main><p>Main text citing earlier work (doi:10.5555/own.1).</p>
+<ol><li>Smith A. Trial one. J Pain. 2019. doi:10.5555/ref.2019.1. PMID: 31000001.</li>
+<li>Jones B. Trial two. https://doi.org/10.1000/XYZ-77 (PMID 31000002)</li>
+<li>Lee C. Not a DOI: 10.5/x and 210.5555/nope.</li></ol></main></body></html>)";
+  auto doc = extract_document("http://journal.test/a", "text/html", html);
+  REQUIRE(doc);
+  CHECK(doc->cited_dois == std::vector<std::string>{"10.1000/XYZ-77", "10.5555/ref.2019.1"});
+  CHECK(doc->cited_pmids == std::vector<std::string>{"31000001", "31000002"});
+}

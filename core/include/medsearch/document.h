@@ -18,12 +18,16 @@ struct Document {
   std::string date;  // publication date, YYYY-MM-DD (or YYYY-MM / YYYY when that is all)
   std::string doi;
   std::string pmid;
-  std::string journal;   // journal title, for research articles
-  std::string site;      // host name of url
-  std::string type;      // research, clinic, news, other
-  std::string evidence;  // rct, meta-analysis, review, guideline, case-report, observational
+  std::string journal;    // journal title, for research articles
+  std::string site;       // host name of url
+  std::string site_name;  // the site\'s own name ("Riverside Pain Clinic"), when it gives one
+  std::string type;       // research, clinic, news, other
+  std::string evidence;   // rct, meta-analysis, review, guideline, case-report, observational
   std::string language;
   std::string mime_type;
+  // What the document cites (its reference list): indexed as terms, not stored.
+  std::vector<std::string> cited_dois;
+  std::vector<std::string> cited_pmids;
 };
 
 }  // namespace medsearch

@@ -23,6 +23,7 @@ struct HtmlPage {
   std::string lang;           // <html lang>
   std::string byline;         // text of the first .byline / rel=author / itemprop=author element
   std::string time_datetime;  // datetime of the first <time> element
+  std::vector<std::string> json_ld;  // contents of <script type="application/ld+json">
   // A page that lists other pages (three or more headings that are links), such
   // as a blog index: its dates and bylines belong to the posts it lists.
   bool listing = false;

@@ -27,6 +27,8 @@ inline constexpr std::string_view kEvidence = "XEV";   // XEV + rct|meta-analysi
 inline constexpr std::string_view kConcept = "XC";     // XC + concept id (vocabulary)
 inline constexpr std::string_view kDoi = "XDOI";       // XDOI + lowercase DOI
 inline constexpr std::string_view kPmid = "XPMID";     // XPMID + PubMed id
+inline constexpr std::string_view kCitedDoi = "XRD";   // XRD + lowercase DOI the document cites
+inline constexpr std::string_view kCitedPmid = "XRP";  // XRP + PubMed id the document cites
 inline constexpr std::string_view kTextHash = "XTH";  // XTH + hash of title and text (exact copies)
 inline constexpr std::string_view kSimhashBand = "XSB";  // XSB + band digit + 4 hex (near copies)
 

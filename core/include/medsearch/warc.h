@@ -37,6 +37,8 @@ struct WarcRecord {
   std::string block;                                         // the content block
   // The first field called `name` (case-insensitive); "" if absent.
   std::string header(std::string_view name) const;
+  // WARC-Target-URI without the angle brackets WARC 1.0 writers (wget) put around it.
+  std::string target_uri() const;
 };
 
 // Reads records in order from a .warc, a .warc.gz of one gzip member per
