@@ -31,6 +31,7 @@ namespace {
 using testing::BackgroundProcess;
 using testing::bin_path;
 using testing::FixtureServer;
+using testing::read_file;
 using testing::RequestLogEntry;
 using testing::run_process;
 using testing::TempDir;
@@ -39,13 +40,6 @@ void write_file(const std::string& path, const std::string& content) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary);
   out << content;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 // Writes `files` (path relative to the site root -> content) below `root`.

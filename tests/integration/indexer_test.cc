@@ -105,11 +105,7 @@ TEST_CASE("medindex reads JSON Lines and PubMed XML records", "[indexer]") {
 
 TEST_CASE("PubMed XML inside a WARC is indexed article by article", "[indexer]") {
   TempDir dir;
-  std::string xml;
-  {
-    std::ifstream in(source_path("fixtures/records/pubmed-sample.xml"), std::ios::binary);
-    xml.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string xml = read_file(source_path("fixtures/records/pubmed-sample.xml"));
   {
     auto warc = WarcWriter::open(dir / "crawl");
     REQUIRE(warc);
@@ -220,11 +216,7 @@ TEST_CASE("pages the crawl found gone are deleted; a torn WARC costs one record"
   CHECK(result_ids(search(db, "ketamine")).empty());
 
   // A WARC file cut short: what precedes the cut is indexed, the cut is reported.
-  std::string torn;
-  {
-    std::ifstream in(dir / "crawl1/crawl-00000.warc.gz", std::ios::binary);
-    torn.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string torn = read_file(dir / "crawl1/crawl-00000.warc.gz");
   std::ofstream(dir / "torn.warc.gz", std::ios::binary) << torn.substr(0, torn.size() - 20);
   ProcessResult partial = medindex({"--db", dir / "index2", dir / "torn.warc.gz"});
   INFO(partial.err);

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 extern char** environ;
@@ -117,6 +119,11 @@ int BackgroundProcess::wait() {
 
 std::string bin_path(const std::string& program) {
   return std::string(MEDSEARCH_BIN_DIR) + "/" + program;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string source_path(const std::string& relative) {

@@ -36,6 +36,9 @@ class BackgroundProcess {
 // Path of a program built into the project's bin directory, e.g. bin_path("medsearch").
 std::string bin_path(const std::string& program);
 
+// The whole content of a file ("" if it cannot be read).
+std::string read_file(const std::string& path);
+
 // Path inside the source tree, e.g. source_path("fixtures/site").
 std::string source_path(const std::string& relative);
 

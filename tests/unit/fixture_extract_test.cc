@@ -9,16 +9,10 @@
 #include "process.h"
 
 using namespace medsearch;
+using medsearch::testing::read_file;
 using medsearch::testing::source_path;
 
 namespace {
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 std::vector<std::string> strings(const JsonValue& array) {
   std::vector<std::string> out;
@@ -29,14 +23,14 @@ std::vector<std::string> strings(const JsonValue& array) {
 }  // namespace
 
 TEST_CASE("extraction matches fixtures/expected/pages.json for every fixture page", "[extract]") {
-  auto expected = parse_json(read_all(source_path("fixtures/expected/pages.json")));
+  auto expected = parse_json(read_file(source_path("fixtures/expected/pages.json")));
   REQUIRE(expected);
   REQUIRE(expected->items().size() >= 12);
   for (const auto& page : expected->items()) {
     std::string path = page.text("path");
     std::string file = source_path("fixtures/site" + path);
     if (path.ends_with("/")) file += "index.html";
-    std::string body = read_all(file);
+    std::string body = read_file(file);
     // The server fills in %ORIGIN%; do the same for a fixed origin.
     const std::string origin = "http://fixture.test";
     for (size_t at; (at = body.find("%ORIGIN%")) != std::string::npos;) body.replace(at, 8, origin);

@@ -9,16 +9,10 @@
 #include "process.h"
 
 using namespace medsearch;
+using medsearch::testing::read_file;
 using medsearch::testing::source_path;
 
 namespace {
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
@@ -59,7 +53,7 @@ std::string article(const std::string& citation) {
 }  // namespace
 
 TEST_CASE("read_pubmed_xml reads every article of the PubMed sample", "[records]") {
-  std::string xml = read_all(source_path("fixtures/records/pubmed-sample.xml"));
+  std::string xml = read_file(source_path("fixtures/records/pubmed-sample.xml"));
   REQUIRE(looks_like_pubmed_xml(xml));
   Collected got = read_pubmed(xml);
   CHECK(got.failure == "");
@@ -152,7 +146,7 @@ TEST_CASE("read_pubmed_xml reads every article of the PubMed sample", "[records]
 }
 
 TEST_CASE("read_pubmed_xml never crashes on a truncated PubMed sample", "[records]") {
-  std::string xml = read_all(source_path("fixtures/records/pubmed-sample.xml"));
+  std::string xml = read_file(source_path("fixtures/records/pubmed-sample.xml"));
   REQUIRE(xml.ends_with("</PubmedArticleSet>\n"));
   size_t complete = xml.size() - 1;  // without the final newline
   for (size_t n = 0; n < xml.size(); ++n) {
@@ -346,7 +340,7 @@ TEST_CASE("document_from_json_record rejects bad records with a reason", "[recor
 }
 
 TEST_CASE("read_json_lines reads the records sample and reports its bad line", "[records]") {
-  std::string data = read_all(source_path("fixtures/records/records-sample.jsonl"));
+  std::string data = read_file(source_path("fixtures/records/records-sample.jsonl"));
   REQUIRE(looks_like_json_lines(data));
   Collected got = read_lines(data);
   CHECK(got.failure == "");

@@ -11,6 +11,10 @@ namespace medsearch {
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD.
 std::string valid_utf8(std::string_view text);
 
+// Appends code point `cp` as UTF-8; NUL, surrogates and values past
+// U+10FFFF become U+FFFD.
+void append_utf8(std::string& out, uint32_t cp);
+
 // Runs of whitespace (including NBSP) folded to one space; leading and trailing removed.
 std::string collapse_whitespace(std::string_view text);
 
