@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Converts JSON Lines records to Xapian scriptindex's input format.
+
+Each object {"_id", "title", "text", ...} becomes one record of `name=value`
+lines (fields id, title, text, in that order; scriptindex field names must
+start with a letter or digit, so "_id" is written as "id") followed by a
+blank line; a
+newline inside a value is written as a newline followed by '=', as
+scriptindex requires. Other fields are dropped.
+"""
+
+import argparse
+import json
+import sys
+
+FIELDS = (("_id", "id"), ("title", "title"), ("text", "text"))
+
+
+def convert(source, out):
+    """Writes the scriptindex form of every record in `source` to `out`; returns the count."""
+    count = 0
+    for line_number, line in enumerate(source, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            sys.exit(f"jsonl_to_scriptindex: line {line_number}: not JSON: {error}")
+        parts = []
+        for field, name in FIELDS:
+            value = record.get(field)
+            if value is None:
+                continue
+            value = str(value).replace("\r\n", "\n").replace("\r", "\n")
+            parts.append(f"{name}={value.replace(chr(10), chr(10) + '=')}\n")
+        parts.append("\n")
+        out.write("".join(parts))
+        count += 1
+    return count
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("input", help="JSON Lines file")
+    parser.add_argument("output", help="scriptindex input file to write")
+    args = parser.parse_args()
+    with open(args.input, encoding="utf-8") as source, \
+            open(args.output, "w", encoding="utf-8", newline="\n") as out:
+        count = convert(source, out)
+    print(f"jsonl_to_scriptindex: {count} records written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
