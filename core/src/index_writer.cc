@@ -257,7 +257,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) 
       impl->db.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
     } else if (version != schema::kSchemaVersion) {
       return fail("index '" + path + "' was not written by this version of medindex (schema '" +
-                  version + "', expected '" + schema::kSchemaVersion + "')");
+                  version + "', expected '" + schema::kSchemaVersion +
+                  "'); index the inputs again into a new directory");
     }
     return std::unique_ptr<IndexWriter>(new IndexWriter(std::move(impl)));
   } catch (const Xapian::DatabaseLockError&) {
