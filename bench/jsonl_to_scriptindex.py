@@ -10,22 +10,17 @@ scriptindex requires. Other fields are dropped.
 """
 
 import argparse
-import json
 import sys
+
+from jsonl import read_records
 
 FIELDS = (("_id", "id"), ("title", "title"), ("text", "text"))
 
 
-def convert(source, out):
-    """Writes the scriptindex form of every record in `source` to `out`; returns the count."""
+def convert(path, out):
+    """Writes the scriptindex form of every record in `path` to `out`; returns the count."""
     count = 0
-    for line_number, line in enumerate(source, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            sys.exit(f"jsonl_to_scriptindex: line {line_number}: not JSON: {error}")
+    for record in read_records(path, "jsonl_to_scriptindex"):
         parts = []
         for field, name in FIELDS:
             value = record.get(field)
@@ -44,9 +39,8 @@ def main():
     parser.add_argument("input", help="JSON Lines file")
     parser.add_argument("output", help="scriptindex input file to write")
     args = parser.parse_args()
-    with open(args.input, encoding="utf-8") as source, \
-            open(args.output, "w", encoding="utf-8", newline="\n") as out:
-        count = convert(source, out)
+    with open(args.output, "w", encoding="utf-8", newline="\n") as out:
+        count = convert(args.input, out)
     print(f"jsonl_to_scriptindex: {count} records written to {args.output}")
 
 

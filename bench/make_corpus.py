@@ -26,6 +26,8 @@ import re
 import sys
 import tempfile
 
+from jsonl import read_records
+
 SEED = 0x6D656473656172  # "medsear": fixed, part of the corpus definition
 MASK64 = (1 << 64) - 1
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
@@ -43,19 +45,12 @@ def splitmix64(state):
 def load_source(path):
     """Reads the OHSUMED JSONL: returns (titles, sentence counts, all sentences)."""
     titles, sentence_counts, sentences = [], [], []
-    with open(path, encoding="utf-8") as source:
-        for line_number, line in enumerate(source, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                sys.exit(f"make_corpus: {path}:{line_number}: not JSON: {error}")
-            text = (record.get("text") or "").strip()
-            parts = [s for s in SENTENCE_END.split(text) if s] if text else []
-            titles.append((record.get("title") or "").strip())
-            sentence_counts.append(len(parts))
-            sentences.extend(parts)
+    for record in read_records(path, "make_corpus"):
+        text = (record.get("text") or "").strip()
+        parts = [s for s in SENTENCE_END.split(text) if s] if text else []
+        titles.append((record.get("title") or "").strip())
+        sentence_counts.append(len(parts))
+        sentences.extend(parts)
     if not titles or not sentences:
         sys.exit(f"make_corpus: {path}: no records with text")
     return titles, sentence_counts, sentences

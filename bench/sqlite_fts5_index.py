@@ -8,23 +8,17 @@ has); the driver checks before timing.
 """
 
 import argparse
-import json
 import os
 import sqlite3
 import sys
 
+from jsonl import read_records
+
 
 def records(path):
     """Yields (id, title, text) for every JSON Lines record of `path`."""
-    with open(path, encoding="utf-8") as source:
-        for line_number, line in enumerate(source, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                sys.exit(f"sqlite_fts5_index: {path}:{line_number}: not JSON: {error}")
-            yield record.get("_id"), record.get("title") or "", record.get("text") or ""
+    for record in read_records(path, "sqlite_fts5_index"):
+        yield record.get("_id"), record.get("title") or "", record.get("text") or ""
 
 
 def main():
