@@ -184,6 +184,8 @@ int run(int argc, char** argv) {
   IndexerOptions options;
   options.flush_every = flush;
   options.threads = threads;
+  // Into an empty index, as many shard writers as builder threads, merged at the end.
+  options.bulk_shards = threads >= 2 ? threads : 0;
   options.on_progress = [&progress](const IndexStats& stats) { progress.update(stats); };
   options.on_skip = [verbose](const std::string& where, const std::string& why) {
     if (verbose) std::fprintf(stderr, "%s: skipped %s: %s\n", kProgram, where.c_str(), why.c_str());

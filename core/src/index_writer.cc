@@ -260,6 +260,14 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) 
                   version + "', expected '" + schema::kSchemaVersion +
                   "'); index the inputs again into a new directory");
     }
+    // Holding the lock, clear what an interrupted bulk build left beside the
+    // index (shard and merge directories named "<index>.bulk-...").
+    fs::path index_path = fs::absolute(fs::path(path), ec).lexically_normal();
+    if (!index_path.has_filename()) index_path = index_path.parent_path();
+    std::string leftover_prefix = index_path.filename().string() + ".bulk-";
+    for (const auto& entry : fs::directory_iterator(index_path.parent_path(), ec))
+      if (entry.path().filename().string().starts_with(leftover_prefix))
+        fs::remove_all(entry.path(), ec);
     return std::unique_ptr<IndexWriter>(new IndexWriter(std::move(impl)));
   } catch (const Xapian::DatabaseLockError&) {
     return fail("index '" + path + "' is locked by another writer (is another medindex running?)");
@@ -385,6 +393,82 @@ Status IndexWriter::commit() {
 }
 
 uint64_t IndexWriter::document_count() const { return impl_->db.get_doccount(); }
+
+const std::string& IndexWriter::path() const { return impl_->path; }
+
+namespace {
+
+// Terms with `prefix` held by more than one document, with their documents.
+std::vector<std::vector<Xapian::docid>> shared_terms(Xapian::WritableDatabase& db,
+                                                     const std::string& prefix) {
+  std::vector<std::string> terms;
+  for (auto it = db.allterms_begin(prefix); it != db.allterms_end(prefix); ++it)
+    if (it.get_termfreq() > 1) terms.push_back(*it);
+  std::vector<std::vector<Xapian::docid>> groups;
+  for (const auto& term : terms) {
+    std::vector<Xapian::docid> docs;
+    for (auto it = db.postlist_begin(term); it != db.postlist_end(term) && docs.size() < 64; ++it)
+      docs.push_back(*it);
+    groups.push_back(std::move(docs));
+  }
+  return groups;
+}
+
+}  // namespace
+
+Result<uint64_t> IndexWriter::absorb_shards(const std::vector<std::string>& shards) {
+  if (impl_->db.get_doccount() != 0) return fail("absorb_shards needs an empty index");
+  const std::string& path = impl_->path;
+  std::string merged = path + ".bulk-merged";
+  std::error_code ec;
+  fs::remove_all(merged, ec);
+  try {
+    Xapian::Database sources;
+    for (const auto& shard : shards) sources.add_database(Xapian::Database(shard));
+    sources.compact(merged);
+    // Swap the merged index in; the empty one goes away with its uncommitted
+    // metadata, which set_vocabulary() below writes again.
+    impl_->db.close();
+    if (renameat2(AT_FDCWD, merged.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0)
+      return fail("cannot move the merged index into '" + path + "': " + std::strerror(errno));
+    fs::remove_all(merged, ec);
+    impl_->db = Xapian::WritableDatabase(path, Xapian::DB_OPEN);
+  } catch (const Xapian::Error& e) {
+    fs::remove_all(merged, ec);
+    return fail("cannot merge the shards of a bulk build: " + e.get_description());
+  }
+  if (Status s = set_vocabulary(impl_->vocabulary); !s) return std::move(s).take_error();
+  try {
+    Xapian::WritableDatabase& db = impl_->db;
+    // Exact copies in different shards: keep the first.
+    uint64_t removed = 0;
+    for (const auto& docs : shared_terms(db, std::string(schema::kTextHash))) {
+      for (size_t i = 1; i < docs.size(); ++i, ++removed) db.delete_document(docs[i]);
+    }
+    // Near-copies in different shards: one collapse key, the first one's.
+    for (const auto& docs : shared_terms(db, std::string(schema::kSimhashBand))) {
+      std::vector<Xapian::Document> loaded;
+      for (Xapian::docid did : docs) loaded.push_back(db.get_document(did));
+      for (size_t j = 1; j < loaded.size(); ++j) {
+        uint64_t hash_j = std::stoull(loaded[j].get_value(schema::kSlotSimhash), nullptr, 16);
+        for (size_t i = 0; i < j; ++i) {
+          uint64_t hash_i = std::stoull(loaded[i].get_value(schema::kSlotSimhash), nullptr, 16);
+          std::string key = loaded[i].get_value(schema::kSlotCollapse);
+          if (std::popcount(hash_i ^ hash_j) > kNearDuplicateBits) continue;
+          if (loaded[j].get_value(schema::kSlotCollapse) != key) {
+            loaded[j].add_value(schema::kSlotCollapse, key);
+            db.replace_document(docs[j], loaded[j]);
+          }
+          break;
+        }
+      }
+    }
+    db.commit();
+    return removed;
+  } catch (const Xapian::Error& e) {
+    return fail("cannot finish the bulk build: " + e.get_description());
+  }
+}
 
 namespace {
 

@@ -146,7 +146,6 @@ struct Indexer::Impl {
   IndexWriter& writer;
   IndexerOptions options;
   IndexStats stats;  // written by the writer side only
-  uint64_t pending = 0;
   Status write_error;
   std::atomic<bool> failed{false};
 
@@ -168,13 +167,109 @@ struct Indexer::Impl {
   std::thread writer_thread;
   static constexpr size_t kMaxQueued = 256;
 
+  // Bulk mode: shard writers, each with its own queue, fed in input order by
+  // the writer thread (which then only dispatches).
+  struct Shard {
+    std::unique_ptr<IndexWriter> writer;
+    std::deque<Outcome> queue;
+    std::mutex mutex;
+    std::condition_variable ready, space;
+    bool closing = false;
+    uint64_t pending = 0;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<std::string> shard_paths;
+  std::mutex stats_mutex;  // stats, write_error and the callbacks
+  uint64_t pending_main = 0;
+
   Impl(IndexWriter& w, IndexerOptions o) : writer(w), options(std::move(o)) {
     if (options.threads == 0) {
       inline_builder = std::make_unique<DocumentBuilder>(writer.vocabulary());
       return;
     }
+    if (options.bulk_shards > 1 && writer.document_count() == 0) open_shards();
     for (unsigned i = 0; i < options.threads; ++i) builders.emplace_back([this] { build_loop(); });
     writer_thread = std::thread([this] { write_loop(); });
+  }
+
+  void open_shards() {
+    for (unsigned k = 0; k < options.bulk_shards; ++k) {
+      std::string path = writer.path() + ".bulk-" + std::to_string(k);
+      auto shard_writer = IndexWriter::open(path);
+      if (!shard_writer) {
+        fail_with(std::move(shard_writer).take_error());
+        break;
+      }
+      auto shard = std::make_unique<Shard>();
+      shard->writer = std::move(*shard_writer);
+      shard_paths.push_back(path);
+      shards.push_back(std::move(shard));
+    }
+    for (auto& shard : shards) {
+      Shard* raw = shard.get();
+      shard->thread = std::thread([this, raw] { shard_loop(*raw); });
+    }
+  }
+
+  void shard_loop(Shard& shard) {
+    for (;;) {
+      Outcome outcome;
+      {
+        std::unique_lock lock(shard.mutex);
+        shard.ready.wait(lock, [&] { return shard.closing || !shard.queue.empty(); });
+        if (shard.queue.empty()) return;
+        outcome = std::move(shard.queue.front());
+        shard.queue.pop_front();
+      }
+      shard.space.notify_one();
+      if (!failed) apply(outcome, *shard.writer, shard.pending);
+    }
+  }
+
+  // Bulk mode: a document goes to the shard its id hashes to, so that a later
+  // version of it replaces the earlier one in the same shard.
+  void dispatch(Outcome&& outcome) {
+    if (outcome.kind != Outcome::Kind::kPut && outcome.kind != Outcome::Kind::kDelete) {
+      apply(outcome, writer, pending_main);
+      return;
+    }
+    const std::string& id =
+        outcome.kind == Outcome::Kind::kPut ? outcome.prepared.id() : outcome.id;
+    Shard& shard = *shards[fnv1a64(id) % shards.size()];
+    {
+      std::unique_lock lock(shard.mutex);
+      shard.space.wait(lock, [&] { return shard.queue.size() < kMaxQueued || failed; });
+      shard.queue.push_back(std::move(outcome));
+    }
+    shard.ready.notify_one();
+  }
+
+  // Stops the shard writers, commits them and merges them into the index.
+  void merge_shards() {
+    for (auto& shard : shards) {
+      {
+        std::lock_guard lock(shard->mutex);
+        shard->closing = true;
+      }
+      shard->ready.notify_all();
+      shard->thread.join();
+      if (Status s = shard->writer->commit(); !s) fail_with(std::move(s));
+      shard->writer.reset();
+    }
+    shards.clear();
+    if (!failed && !shard_paths.empty()) {
+      auto removed = writer.absorb_shards(shard_paths);
+      if (!removed) {
+        fail_with(std::move(removed).take_error());
+      } else {
+        stats.added -= *removed;
+        stats.duplicates += *removed;
+      }
+    }
+    std::error_code ec;
+    for (const auto& path : shard_paths) fs::remove_all(path, ec);
+    shard_paths.clear();
   }
 
   void build_loop() {
@@ -208,7 +303,11 @@ struct Indexer::Impl {
       }
       space_ready.notify_one();
       Outcome outcome = next.get();
-      if (!failed) apply(outcome);
+      if (failed) continue;
+      if (shards.empty())
+        apply(outcome, writer, pending_main);
+      else
+        dispatch(std::move(outcome));
     }
   }
 
@@ -217,7 +316,7 @@ struct Indexer::Impl {
     if (failed) return;
     if (inline_builder) {
       Outcome outcome = process(unit, *inline_builder);
-      apply(outcome);
+      apply(outcome, writer, pending_main);
       return;
     }
     auto job = std::make_shared<Job>();
@@ -232,67 +331,81 @@ struct Indexer::Impl {
     order_ready.notify_one();
   }
 
+  // Requires stats_mutex (apply() and skip_unit's path hold it).
   void skip(const std::string& where, const std::string& why) {
     ++stats.failures[reason_key(why)];
     if (options.on_skip) options.on_skip(where, why);
   }
 
   void fail_with(Status status) {
-    if (write_error) write_error = std::move(status);
+    {
+      std::lock_guard lock(stats_mutex);
+      if (write_error) write_error = std::move(status);
+    }
     failed = true;
     space_ready.notify_all();
+    for (auto& shard : shards) shard->space.notify_all();
   }
 
-  void count_change() {
+  void count_change(IndexWriter& target, uint64_t& pending) {
     if (++pending < options.flush_every) return;
     pending = 0;
-    if (Status s = writer.commit(); !s) fail_with(std::move(s));
+    if (Status s = target.commit(); !s) fail_with(std::move(s));
   }
 
-  // The writer's half: store, delete or count.
-  void apply(Outcome& outcome) {
+  // The writer's half: store, delete or count, into `target` (the index, or a
+  // bulk shard). `pending` counts that writer's uncommitted changes.
+  void apply(Outcome& outcome, IndexWriter& target, uint64_t& pending) {
     switch (outcome.kind) {
       case Outcome::Kind::kNothing:
         return;
-      case Outcome::Kind::kSkip:
+      case Outcome::Kind::kSkip: {
+        std::lock_guard lock(stats_mutex);
         ++stats.seen;
         skip(outcome.where, outcome.why);
-        break;
+        if (options.on_progress) options.on_progress(stats);
+        return;
+      }
       case Outcome::Kind::kDelete: {
-        auto removed = writer.remove(outcome.id);
+        auto removed = target.remove(outcome.id);
         if (!removed) return fail_with(std::move(removed).take_error());
-        if (*removed) {
+        if (!*removed) return;
+        {
+          std::lock_guard lock(stats_mutex);
           ++stats.deleted;
-          count_change();
         }
+        count_change(target, pending);
         return;
       }
       case Outcome::Kind::kPut: {
-        ++stats.seen;
-        auto result = writer.write(std::move(outcome.prepared));
+        auto result = target.write(std::move(outcome.prepared));
         if (!result) return fail_with(std::move(result).take_error());
-        switch (*result) {
-          case PutOutcome::kAdded:
-            ++stats.added;
-            count_change();
-            break;
-          case PutOutcome::kReplaced:
-            ++stats.replaced;
-            count_change();
-            break;
-          case PutOutcome::kUnchanged:
-            ++stats.unchanged;
-            break;
-          case PutOutcome::kDuplicate:
-            ++stats.duplicates;
-            if (options.on_skip)
-              options.on_skip(outcome.where, "exact copy of " + writer.last_duplicate_of());
-            break;
+        bool changed = *result == PutOutcome::kAdded || *result == PutOutcome::kReplaced;
+        {
+          std::lock_guard lock(stats_mutex);
+          ++stats.seen;
+          switch (*result) {
+            case PutOutcome::kAdded:
+              ++stats.added;
+              break;
+            case PutOutcome::kReplaced:
+              ++stats.replaced;
+              break;
+            case PutOutcome::kUnchanged:
+              ++stats.unchanged;
+              break;
+            case PutOutcome::kDuplicate:
+              ++stats.duplicates;
+              if (options.on_skip)
+                options.on_skip(outcome.where, "exact copy of " + target.last_duplicate_of());
+              break;
+          }
+          if (options.on_progress) options.on_progress(stats);
         }
-        break;
+        if (changed) count_change(target, pending);
+        return;
       }
     }
-    if (options.on_progress) options.on_progress(stats);
   }
 
   void stop_threads() {
@@ -432,8 +545,9 @@ void Indexer::remove(const std::string& id) {
 
 Status Indexer::finish() {
   impl_->stop_threads();
+  if (!impl_->shard_paths.empty()) impl_->merge_shards();
   if (!impl_->write_error) return std::move(impl_->write_error);
-  impl_->pending = 0;
+  impl_->pending_main = 0;
   return impl_->writer.commit();
 }
 

@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <xapian.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -165,27 +167,73 @@ TEST_CASE("a second medindex on the same index gets a clear locked error", "[ind
 
 TEST_CASE("medindex killed at random moments resumes to a complete index without duplicates",
           "[indexer]") {
-  TempDir dir;
-  const int kRecords = 6000;
-  std::string db = dir / "index";
-  write_records(dir / "records.jsonl", kRecords);
-  // Kill after increasing delays so the kills land at different stages.
-  for (int delay_ms : {150, 400, 700}) {
-    BackgroundProcess run(
-        {bin_path("medindex"), "--db", db, "--flush", "250", "--quiet", dir / "records.jsonl"},
-        dir / "run.log");
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    run.signal(SIGKILL);
-    run.wait();
+  // --threads 0: one writer committing every 250 documents; --threads 2 into an
+  // empty index: a bulk build with two shard writers merged at the end.
+  for (const char* threads : {"0", "2"}) {
+    INFO("threads " << threads);
+    TempDir dir;
+    const int kRecords = 6000;
+    std::string db = dir / "index";
+    write_records(dir / "records.jsonl", kRecords);
+    // Kill after increasing delays so the kills land at different stages.
+    for (int delay_ms : {150, 400, 700}) {
+      BackgroundProcess run({bin_path("medindex"), "--db", db, "--flush", "250", "--threads",
+                             threads, "--quiet", dir / "records.jsonl"},
+                            dir / "run.log");
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      run.signal(SIGKILL);
+      run.wait();
+      auto [documents, unique] = count_documents(db);
+      CHECK(documents == unique);  // whatever was committed is whole and unique
+    }
+    ProcessResult finish = medindex({"--db", db, "--threads", threads, dir / "records.jsonl"});
+    INFO(finish.err);
+    REQUIRE(finish.exit_code == 0);
     auto [documents, unique] = count_documents(db);
-    CHECK(documents == unique);  // whatever was committed is whole and unique
+    CHECK(documents == static_cast<uint64_t>(kRecords));
+    CHECK(unique == static_cast<uint64_t>(kRecords));
+    // No shard directory of a bulk build is left behind.
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+      CHECK(entry.path().filename().string().find(".bulk-") == std::string::npos);
   }
-  ProcessResult finish = medindex({"--db", db, dir / "records.jsonl"});
-  INFO(finish.err);
-  REQUIRE(finish.exit_code == 0);
-  auto [documents, unique] = count_documents(db);
-  CHECK(documents == static_cast<uint64_t>(kRecords));
-  CHECK(unique == static_cast<uint64_t>(kRecords));
+}
+
+TEST_CASE("a bulk build with shard writers gives the index a single writer gives", "[indexer]") {
+  TempDir dir;
+  write_records(dir / "records.jsonl", 3000);
+  {
+    std::ofstream more(dir / "records.jsonl", std::ios::app);
+    // A record given twice (the later one wins), and an exact copy under another id.
+    more << "{\"_id\":\"r7\",\"title\":\"Revised study 7\",\"text\":\"Rewritten with "
+            "zolmitriptan results.\"}\n";
+    for (const char* id : {"copy-a", "copy-b", "copy-c"})
+      more << "{\"_id\":\"" << id
+           << "\",\"title\":\"Same report\",\"text\":\"Identical text about "
+              "hemicrania continua and indomethacin.\"}\n";
+  }
+  ProcessResult single =
+      medindex({"--db", dir / "single", "--threads", "0", dir / "records.jsonl"});
+  ProcessResult bulk = medindex({"--db", dir / "bulk", "--threads", "2", dir / "records.jsonl"});
+  INFO(single.err << bulk.err);
+  REQUIRE(single.exit_code == 0);
+  REQUIRE(bulk.exit_code == 0);
+  CHECK(count_documents(dir / "bulk") == count_documents(dir / "single"));
+  CHECK(count_documents(dir / "bulk").first == 3001);  // 3000 records + one of the three copies
+  CHECK(summary_count(bulk.err, "duplicates") == 2);
+  // Same matches; ties may rank in another order, as document ids differ.
+  for (const char* query : {"zolmitriptan", "migraine sleep", "NMDA", "title:study ketamine",
+                            "\"central sensitization\""}) {
+    INFO(query);
+    CHECK(search(dir / "bulk", query).find("total")->as_number() ==
+          search(dir / "single", query).find("total")->as_number());
+  }
+  CHECK(result_ids(search(dir / "bulk", "zolmitriptan")) == std::vector<std::string>{"record:r7"});
+  // One of the copies is kept (the single writer keeps the first it saw; the
+  // merge of a bulk build cannot know which shard saw its copy first).
+  CHECK(result_ids(search(dir / "bulk", "hemicrania")).size() == 1);
+  // The vocabulary and spelling data came through the merge.
+  ProcessResult stats = medindex({"--db", dir / "bulk", "--stats"});
+  CHECK(stats.out.find("of 0 in the vocabulary") == std::string::npos);
 }
 
 TEST_CASE("pages the crawl found gone are deleted; a torn WARC costs one record", "[indexer]") {

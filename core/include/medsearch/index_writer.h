@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "medsearch/document.h"
 #include "medsearch/result.h"
@@ -101,6 +102,14 @@ class IndexWriter {
 
   Status commit();
   uint64_t document_count() const;
+  const std::string& path() const;
+
+  // Bulk builds: replaces this (empty) index with the merge of `shards`
+  // (indexes written by other IndexWriters, closed), by compaction into a new
+  // directory swapped in atomically. Then stores the vocabulary again, and
+  // removes the exact copies that landed in different shards (returned) and
+  // gives cross-shard near-copies one collapse key. Requires document_count() == 0.
+  Result<uint64_t> absorb_shards(const std::vector<std::string>& shards);
 
   // Counts for --stats.
   Result<IndexStatistics> statistics();

@@ -32,6 +32,11 @@ struct IndexerOptions {
   // Builder threads that extract and build index terms while the writer
   // stores; 0 does everything on the calling thread.
   unsigned threads = 1;
+  // Bulk build into an empty index: this many shard writers work in parallel,
+  // each with the documents whose id hashes to it, and are merged into the
+  // index by finish(). 0 or 1: one writer. An interrupted bulk build leaves
+  // the index empty; run it again.
+  unsigned bulk_shards = 0;
   // Called for each input that was not indexed: where, and why. Called from
   // the writer's thread, never concurrently.
   std::function<void(const std::string& where, const std::string& why)> on_skip;
