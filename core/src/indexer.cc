@@ -348,7 +348,11 @@ struct Indexer::Impl {
   }
 
   void count_change(IndexWriter& target, uint64_t& pending) {
-    if (++pending < options.flush_every) return;
+    // Shard writers share the flush interval, so that together they buffer
+    // no more than one writer would (peak memory).
+    uint64_t interval =
+        std::max<uint64_t>(1, options.flush_every / std::max<size_t>(1, shards.size()));
+    if (++pending < interval) return;
     pending = 0;
     if (Status s = target.commit(); !s) fail_with(std::move(s));
   }
