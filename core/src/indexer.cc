@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -134,6 +136,60 @@ Outcome process(Unit& unit, DocumentBuilder& builder) {
   return {};
 }
 
+// A FIFO between threads. push() waits while `capacity` items are queued
+// (until abort(), after which pushes are dropped and return false); pop()
+// waits for an item and returns nothing once the queue is closed and empty.
+template <typename T>
+class BlockingQueue {
+ public:
+  explicit BlockingQueue(size_t capacity) : capacity_(capacity) {}
+
+  bool push(T item) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [this] { return items_.size() < capacity_ || aborted_; });
+    if (aborted_) return false;
+    items_.push_back(std::move(item));
+    lock.unlock();
+    ready_.notify_one();
+    return true;
+  }
+
+  std::optional<T> pop() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [this] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    lock.unlock();
+    space_.notify_one();
+    return item;
+  }
+
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+
+  void abort() {
+    {
+      std::lock_guard lock(mutex_);
+      aborted_ = true;
+    }
+    space_.notify_all();
+  }
+
+ private:
+  const size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable ready_, space_;
+  std::deque<T> items_;
+  bool closed_ = false;
+  bool aborted_ = false;
+};
+
 }  // namespace
 
 uint64_t IndexStats::failed() const {
@@ -158,23 +214,18 @@ struct Indexer::Impl {
     Unit unit;
     std::promise<Outcome> promise;
   };
-  std::mutex mutex;
-  std::condition_variable work_ready, order_ready, space_ready;
-  std::deque<std::shared_ptr<Job>> work;
-  std::deque<std::future<Outcome>> order;
-  bool closing = false;
+  static constexpr size_t kMaxQueued = 256;
+  // Jobs for the builders; bounded by `order`, which every job also enters.
+  BlockingQueue<std::shared_ptr<Job>> work{SIZE_MAX};
+  BlockingQueue<std::future<Outcome>> order{kMaxQueued};
   std::vector<std::thread> builders;
   std::thread writer_thread;
-  static constexpr size_t kMaxQueued = 256;
 
   // Bulk mode: shard writers, each with its own queue, fed in input order by
   // the writer thread (which then only dispatches).
   struct Shard {
     std::unique_ptr<IndexWriter> writer;
-    std::deque<Outcome> queue;
-    std::mutex mutex;
-    std::condition_variable ready, space;
-    bool closing = false;
+    BlockingQueue<Outcome> queue{kMaxQueued};
     uint64_t pending = 0;
     std::thread thread;
   };
@@ -213,18 +264,8 @@ struct Indexer::Impl {
   }
 
   void shard_loop(Shard& shard) {
-    for (;;) {
-      Outcome outcome;
-      {
-        std::unique_lock lock(shard.mutex);
-        shard.ready.wait(lock, [&] { return shard.closing || !shard.queue.empty(); });
-        if (shard.queue.empty()) return;
-        outcome = std::move(shard.queue.front());
-        shard.queue.pop_front();
-      }
-      shard.space.notify_one();
-      if (!failed) apply(outcome, *shard.writer, shard.pending);
-    }
+    while (std::optional<Outcome> outcome = shard.queue.pop())
+      if (!failed) apply(*outcome, *shard.writer, shard.pending);
   }
 
   // Bulk mode: a document goes to the shard its id hashes to, so that a later
@@ -236,23 +277,13 @@ struct Indexer::Impl {
     }
     const std::string& id =
         outcome.kind == Outcome::Kind::kPut ? outcome.prepared.id() : outcome.id;
-    Shard& shard = *shards[fnv1a64(id) % shards.size()];
-    {
-      std::unique_lock lock(shard.mutex);
-      shard.space.wait(lock, [&] { return shard.queue.size() < kMaxQueued || failed; });
-      shard.queue.push_back(std::move(outcome));
-    }
-    shard.ready.notify_one();
+    shards[fnv1a64(id) % shards.size()]->queue.push(std::move(outcome));
   }
 
   // Stops the shard writers, commits them and merges them into the index.
   void merge_shards() {
     for (auto& shard : shards) {
-      {
-        std::lock_guard lock(shard->mutex);
-        shard->closing = true;
-      }
-      shard->ready.notify_all();
+      shard->queue.close();
       shard->thread.join();
       if (Status s = shard->writer->commit(); !s) fail_with(std::move(s));
       shard->writer.reset();
@@ -274,15 +305,8 @@ struct Indexer::Impl {
 
   void build_loop() {
     DocumentBuilder builder(writer.vocabulary());
-    for (;;) {
-      std::shared_ptr<Job> job;
-      {
-        std::unique_lock lock(mutex);
-        work_ready.wait(lock, [this] { return closing || !work.empty(); });
-        if (work.empty()) return;
-        job = std::move(work.front());
-        work.pop_front();
-      }
+    while (std::optional<std::shared_ptr<Job>> next = work.pop()) {
+      Job* job = next->get();
       try {
         job->promise.set_value(process(job->unit, builder));
       } catch (const std::exception& e) {
@@ -292,17 +316,8 @@ struct Indexer::Impl {
   }
 
   void write_loop() {
-    for (;;) {
-      std::future<Outcome> next;
-      {
-        std::unique_lock lock(mutex);
-        order_ready.wait(lock, [this] { return closing || !order.empty(); });
-        if (order.empty()) return;
-        next = std::move(order.front());
-        order.pop_front();
-      }
-      space_ready.notify_one();
-      Outcome outcome = next.get();
+    while (std::optional<std::future<Outcome>> next = order.pop()) {
+      Outcome outcome = next->get();
       if (failed) continue;
       if (shards.empty())
         apply(outcome, writer, pending_main);
@@ -321,14 +336,8 @@ struct Indexer::Impl {
     }
     auto job = std::make_shared<Job>();
     job->unit = std::move(unit);
-    {
-      std::unique_lock lock(mutex);
-      space_ready.wait(lock, [this] { return order.size() < kMaxQueued || failed; });
-      order.push_back(job->promise.get_future());
-      work.push_back(std::move(job));
-    }
-    work_ready.notify_one();
-    order_ready.notify_one();
+    // Only this (reading) thread pushes, so the two queues keep one order.
+    if (order.push(job->promise.get_future())) work.push(std::move(job));
   }
 
   // Requires stats_mutex (apply() and skip_unit's path hold it).
@@ -343,8 +352,8 @@ struct Indexer::Impl {
       if (write_error) write_error = std::move(status);
     }
     failed = true;
-    space_ready.notify_all();
-    for (auto& shard : shards) shard->space.notify_all();
+    order.abort();
+    for (auto& shard : shards) shard->queue.abort();
   }
 
   void count_change(IndexWriter& target, uint64_t& pending) {
@@ -413,14 +422,10 @@ struct Indexer::Impl {
   }
 
   void stop_threads() {
-    {
-      std::lock_guard lock(mutex);
-      closing = true;
-    }
-    work_ready.notify_all();
-    order_ready.notify_all();
+    work.close();
     for (auto& t : builders) t.join();
     builders.clear();
+    order.close();
     if (writer_thread.joinable()) writer_thread.join();
   }
 
