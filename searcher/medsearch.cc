@@ -1,10 +1,14 @@
 // medsearch: ranked search over a medsearch index from the command line.
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "medsearch/cli.h"
+#include "medsearch/evaluation.h"
 #include "medsearch/output.h"
 #include "medsearch/searcher.h"
 
@@ -15,6 +19,70 @@ namespace {
 
 constexpr const char* kProgram = "medsearch";
 
+// How results are printed, one query or a batch (docs/output-formats.md).
+struct OutputSettings {
+  std::string format;    // text, json, jsonl, csv or trec
+  std::string run_name;  // the TREC run tag
+  bool color = false;
+  bool batch = false;
+};
+
+// Prints the results of one query (`query_id` is "" for a single query outside a batch).
+void print_results(const OutputSettings& out, const SearchResults& results,
+                   const std::string& query_id) {
+  if (out.format == "json") {
+    std::cout << (out.batch ? results_to_batch_json(results, query_id) : results_to_json(results))
+              << "\n";
+  } else if (out.format == "jsonl") {
+    std::cout << results_to_jsonl(results, query_id);
+  } else if (out.format == "csv") {
+    std::cout << results_to_csv(results, query_id);
+  } else if (out.format == "trec") {
+    std::cout << results_to_trec(results, query_id.empty() ? "1" : query_id, out.run_name);
+  } else {
+    if (out.batch) std::cout << "[" << query_id << "] ";
+    std::cout << results_to_text(results, out.color);
+    if (out.batch) std::cout << "\n";
+  }
+}
+
+// Runs every query of `queries_path` in this one process, printing each
+// query's results in turn; with `timings_path`, writes "QID<TAB>microseconds"
+// per query, timed around Searcher::search (parsing, matching, snippets) only.
+// A query that fails is reported on stderr and the batch goes on.
+int run_batch(Searcher& searcher, const SearchOptions& options, const OutputSettings& out,
+              const std::string& queries_path, const std::string& timings_path) {
+  auto queries = load_queries(queries_path);
+  if (!queries) return cli::error(kProgram, queries.error());
+  std::ofstream timings;
+  if (!timings_path.empty()) {
+    timings.open(timings_path, std::ios::trunc);
+    if (!timings) return cli::error(kProgram, "cannot write timings to '" + timings_path + "'");
+  }
+  if (out.format == "csv") std::cout << results_csv_header();
+  int status = cli::kOk;
+  for (const QueryLine& query : *queries) {
+    auto start = std::chrono::steady_clock::now();
+    auto results = searcher.search(query.text, options);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    if (!results) {
+      status = cli::error(kProgram, "query " + query.id + ": " + results.error());
+      continue;
+    }
+    if (timings.is_open()) {
+      char micros[32];
+      std::snprintf(micros, sizeof micros, "%.1f",
+                    std::chrono::duration<double, std::micro>(elapsed).count());
+      timings << query.id << '\t' << micros << '\n';
+    }
+    print_results(out, *results, query.id);
+  }
+  std::cout.flush();
+  if (timings.is_open() && !timings.flush())
+    return cli::error(kProgram, "writing '" + timings_path + "' failed");
+  return status;
+}
+
 int run(int argc, char** argv) {
   po::options_description visible(
       "Usage: medsearch [--db DIR]... [options] QUERY...\n\n"
@@ -22,13 +90,20 @@ int run(int argc, char** argv) {
       "$MEDSEARCH_DB, else var/index.\n\nOptions");
   std::vector<std::string> dbs;
   std::string format = "text", color = "auto";
+  std::string queries_path, run_name = "medsearch", timings_path;
   uint32_t limit = 10, offset = 0;
   visible.add_options()("help,h", "show this help")("version", "show the version")(
       "db,d", po::value(&dbs)->composing(), "index directory (repeatable)")(
-      "format,f", po::value(&format)->default_value("text"), "output: text or json")(
+      "format,f", po::value(&format)->default_value("text"),
+      "output: text, json, jsonl, csv or trec (docs/output-formats.md)")(
       "limit,n", po::value(&limit)->default_value(10), "results to show (1-1000)")(
       "offset", po::value(&offset)->default_value(0), "results to skip")(
-      "color", po::value(&color)->default_value("auto"), "highlight: auto, always or never");
+      "color", po::value(&color)->default_value("auto"), "highlight: auto, always or never")(
+      "queries", po::value(&queries_path),
+      "run a batch: a file of QUERY-ID<TAB>QUERY lines or JSON Lines {\"_id\", \"text\"}")(
+      "run-name", po::value(&run_name)->default_value("medsearch"), "the tag of --format trec")(
+      "timings", po::value(&timings_path),
+      "with --queries: write QUERY-ID<TAB>microseconds per query, timed around the search");
   po::options_description hidden;
   std::vector<std::string> words;
   hidden.add_options()("query", po::value(&words)->composing());
@@ -44,21 +119,27 @@ int run(int argc, char** argv) {
     std::cout << visible << "\nExamples:\n"
               << "  medsearch --db var/index CRPS\n"
               << "  medsearch --db var/index '\"NMDA receptor\" ketamine'\n"
-              << "  medsearch --db var/index --format json ketamine depression\n";
+              << "  medsearch --db var/index --format json ketamine depression\n"
+              << "  medsearch --db var/index --queries queries.tsv --format trec --limit 100\n";
     return cli::kOk;
   }
   if (vm.count("version")) {
     cli::print_version(kProgram);
     return cli::kOk;
   }
-  if (format != "text" && format != "json")
-    throw cli::UsageError("--format must be text or json, not '" + format + "'");
+  if (format != "text" && format != "json" && format != "jsonl" && format != "csv" &&
+      format != "trec")
+    throw cli::UsageError("--format must be text, json, jsonl, csv or trec, not '" + format + "'");
   if (color != "auto" && color != "always" && color != "never")
     throw cli::UsageError("--color must be auto, always or never");
   if (limit < 1 || limit > 1000) throw cli::UsageError("--limit must be between 1 and 1000");
   std::string query;
   for (const auto& w : words) query += (query.empty() ? "" : " ") + w;
-  if (query.empty()) throw cli::UsageError("no query given");
+  if (!queries_path.empty() && !query.empty())
+    throw cli::UsageError("give a query or --queries FILE, not both");
+  if (queries_path.empty() && !timings_path.empty())
+    throw cli::UsageError("--timings needs --queries");
+  if (query.empty() && queries_path.empty()) throw cli::UsageError("no query given");
   if (dbs.empty()) {
     const char* env = std::getenv("MEDSEARCH_DB");
     dbs.push_back(env && *env ? env : "var/index");
@@ -69,14 +150,16 @@ int run(int argc, char** argv) {
   SearchOptions options;
   options.limit = limit;
   options.offset = offset;
+  OutputSettings out;
+  out.format = format;
+  out.run_name = run_name;
+  out.color = color == "always" || (color == "auto" && cli::stdout_is_terminal());
+  out.batch = !queries_path.empty();
+  if (out.batch) return run_batch(*searcher, options, out, queries_path, timings_path);
   auto results = searcher->search(query, options);
   if (!results) return cli::error(kProgram, results.error());
-  if (format == "json") {
-    std::cout << results_to_json(*results) << "\n";
-  } else {
-    bool use_color = color == "always" || (color == "auto" && cli::stdout_is_terminal());
-    std::cout << results_to_text(*results, use_color);
-  }
+  if (format == "csv") std::cout << results_csv_header();
+  print_results(out, *results, "");
   return cli::kOk;
 }
 

@@ -1,10 +1,35 @@
 #include "medsearch/output.h"
 
 #include <cstdio>
+#include <string_view>
 
 #include "medsearch/json.h"
 
 namespace medsearch {
+
+namespace {
+
+// The members of one result object (results[] in JSON, a line in JSON Lines).
+void write_hit_fields(JsonWriter& w, const SearchHit& hit) {
+  const Document& d = hit.doc;
+  w.key("rank").value(static_cast<uint64_t>(hit.rank));
+  w.key("url").value(d.url);
+  w.key("id").value(d.id);
+  w.key("title").value(d.title);
+  w.key("site").value(d.site);
+  w.key("site_name").value(d.site_name);
+  w.key("date").value(d.date);
+  w.key("authors").value(d.authors);
+  w.key("type").value(d.type);
+  w.key("evidence").value(d.evidence);
+  w.key("doi").value(d.doi);
+  w.key("pmid").value(d.pmid);
+  w.key("journal").value(d.journal);
+  w.key("score").value(hit.score);
+  w.key("snippet").value(hit.snippet);
+}
+
+}  // namespace
 
 std::string results_to_json(const SearchResults& results) {
   JsonWriter w;
@@ -15,23 +40,8 @@ std::string results_to_json(const SearchResults& results) {
   w.key("notes").value(results.notes);
   w.key("results").begin_array();
   for (const auto& hit : results.hits) {
-    const Document& d = hit.doc;
     w.begin_object();
-    w.key("rank").value(static_cast<uint64_t>(hit.rank));
-    w.key("url").value(d.url);
-    w.key("id").value(d.id);
-    w.key("title").value(d.title);
-    w.key("site").value(d.site);
-    w.key("site_name").value(d.site_name);
-    w.key("date").value(d.date);
-    w.key("authors").value(d.authors);
-    w.key("type").value(d.type);
-    w.key("evidence").value(d.evidence);
-    w.key("doi").value(d.doi);
-    w.key("pmid").value(d.pmid);
-    w.key("journal").value(d.journal);
-    w.key("score").value(hit.score);
-    w.key("snippet").value(hit.snippet);
+    write_hit_fields(w, hit);
     w.end_object();
   }
   w.end_array();
@@ -132,6 +142,121 @@ std::string results_to_text(const SearchResults& results, bool color) {
     std::string snippet = snippet_to_text(hit.snippet, bold, reset);
     if (!snippet.empty()) out += "   " + snippet + "\n";
     out += "\n";
+  }
+  return out;
+}
+
+std::string run_document_id(const Document& doc) {
+  // records.h: a record without a URL has the id "record:" + its own id.
+  constexpr std::string_view kRecordPrefix = "record:";
+  std::string_view id = doc.id;
+  if (id.starts_with(kRecordPrefix)) id.remove_prefix(kRecordPrefix.size());
+  return std::string(id);
+}
+
+namespace {
+
+// `field` as one whitespace-free TREC column: runs of whitespace become '_'.
+std::string trec_column(std::string_view field) {
+  std::string out;
+  for (char c : field) {
+    bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    if (!space)
+      out += c;
+    else if (out.empty() || out.back() != '_')
+      out += '_';
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string results_to_trec(const SearchResults& results, const std::string& query_id,
+                            const std::string& run_name) {
+  std::string out;
+  const std::string qid = trec_column(query_id), tag = trec_column(run_name);
+  for (const auto& hit : results.hits) {
+    char score[32];
+    std::snprintf(score, sizeof score, "%.9g", hit.score);
+    out += qid + " Q0 " + trec_column(run_document_id(hit.doc)) + " " + std::to_string(hit.rank) +
+           " " + score + " " + tag + "\n";
+  }
+  return out;
+}
+
+std::string results_to_jsonl(const SearchResults& results, const std::string& query_id) {
+  std::string out;
+  for (const auto& hit : results.hits) {
+    JsonWriter w;
+    w.begin_object();
+    if (!query_id.empty()) w.key("qid").value(query_id);
+    w.key("query").value(results.query);
+    write_hit_fields(w, hit);
+    w.end_object();
+    out += w.str() + "\n";
+  }
+  return out;
+}
+
+std::string results_to_batch_json(const SearchResults& results, const std::string& query_id) {
+  // The single-query object with "qid" in front; results_to_json always
+  // starts with '{', so the member is spliced in rather than the writer duplicated.
+  std::string object = results_to_json(results);
+  return "{\"qid\":" + json_quote(query_id) + "," + object.substr(1);
+}
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+namespace {
+
+constexpr const char* kCsvColumns[] = {"qid", "query", "rank",    "id",      "score", "title",
+                                       "url", "site",  "date",    "authors", "type",  "evidence",
+                                       "doi", "pmid",  "journal", "snippet"};
+
+}  // namespace
+
+std::string results_csv_header() {
+  std::string out;
+  for (const char* column : kCsvColumns) out += (out.empty() ? "" : ",") + std::string(column);
+  return out + "\r\n";
+}
+
+std::string results_to_csv(const SearchResults& results, const std::string& query_id) {
+  std::string out;
+  for (const auto& hit : results.hits) {
+    const Document& d = hit.doc;
+    char score[32];
+    std::snprintf(score, sizeof score, "%.9g", hit.score);
+    std::string authors;
+    for (const auto& author : d.authors) authors += (authors.empty() ? "" : "; ") + author;
+    const std::string fields[] = {query_id,
+                                  results.query,
+                                  std::to_string(hit.rank),
+                                  d.id,
+                                  score,
+                                  d.title,
+                                  d.url,
+                                  d.site,
+                                  d.date,
+                                  authors,
+                                  d.type,
+                                  d.evidence,
+                                  d.doi,
+                                  d.pmid,
+                                  d.journal,
+                                  snippet_to_text(hit.snippet, "", "")};
+    static_assert(sizeof fields / sizeof fields[0] == sizeof kCsvColumns / sizeof kCsvColumns[0]);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; ++i)
+      out += (i ? "," : "") + csv_field(fields[i]);
+    out += "\r\n";
   }
   return out;
 }
