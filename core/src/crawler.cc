@@ -1,6 +1,7 @@
 #include "medsearch/crawler.h"
 
 #include <fcntl.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -8,7 +9,10 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <ctime>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -17,20 +21,42 @@
 
 #include "medsearch/html_extract.h"
 #include "medsearch/robots.h"
+#include "medsearch/sitemap.h"
 #include "medsearch/url.h"
 #include "medsearch/warc.h"
+#include "medsearch/xml.h"
 
 namespace medsearch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+Clock::duration seconds(double value) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(value));
+}
+
+// Sitemap files read per run, at most: a guard against sitemap indexes that never end.
+constexpr int kMaxSitemapFiles = 1000;
+// robots.txt asked again at most this often per run after a 5xx or no answer.
+constexpr int kMaxRobotsAttempts = 3;
+
 // Politeness state of one host (host[:port]).
 struct HostState {
-  bool busy = false;     // a request to it is in flight
-  bool blocked = false;  // its robots.txt could not be read: no more requests this run
-  double delay = 0;      // seconds between requests
+  bool busy = false;  // a request to it is in flight
+  double delay = 0;   // seconds between requests (Crawl-delay, E-utilities rate)
   Clock::time_point next_allowed{};
+  // robots.txt unreachable or 5xx: nothing is fetched until it is asked again at robots_retry_at.
+  bool robots_blocked = false;
+  Clock::time_point robots_retry_at{};
+  int robots_attempts = 0;
+  // Set when the host is not crawled this run; its URLs stay queued.
+  bool paused = false;
+  // Set when the host is not crawled at all: its URLs are recorded as skipped with this reason.
+  std::string skip_reason;
+  std::string skip_detail;
+  bool api = false;                  // E-utilities: no robots.txt, fixed rate
+  std::optional<int64_t> attempted;  // page requests to it, for --max-pages-per-host
+  std::deque<std::pair<std::string, int>> sitemaps;  // sitemap URL, nesting level
 };
 
 // robots.txt state of one origin (scheme://host[:port]).
@@ -40,12 +66,15 @@ struct RobotsState {
   int redirects = 0;
 };
 
-// A transfer in flight: a page of the frontier, or a robots.txt.
+enum class FlightKind { kPage, kRobots, kSitemap };
+
+// A transfer in flight.
 struct InFlight {
-  bool is_robots = false;
+  FlightKind kind = FlightKind::kPage;
   FrontierEntry entry;   // pages only
   std::string origin;    // robots only: the origin whose robots.txt this is
   std::string host_key;  // the host whose politeness slot it holds
+  int sitemap_level = 0;
 };
 
 // The outcome for a URL decided on without a request.
@@ -67,6 +96,66 @@ std::string progress_line(const std::string& url, const FetchOutcome& outcome) {
     line += " (" + outcome.reason + outcome.detail + ")";
   }
   return line;
+}
+
+std::string format_seconds(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+// Percent-encodes a query parameter value (RFC 3986 unreserved kept).
+std::string encode_query_value(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// What an E-utilities esearch answer says.
+struct PubmedSearch {
+  int64_t count = 0;
+  std::vector<std::string> ids;
+  std::string error;  // <ERROR> text, if any
+};
+
+Result<PubmedSearch> parse_esearch(std::string_view xml) {
+  XmlReader reader(xml);
+  PubmedSearch search;
+  bool in_id_list = false;
+  while (true) {
+    auto event = reader.next();
+    if (!event) return fail("esearch answer: " + event.error());
+    if (*event == XmlReader::Event::kEof) break;
+    if (*event == XmlReader::Event::kEnd && reader.name() == "IdList") in_id_list = false;
+    if (*event != XmlReader::Event::kStart) continue;
+    const std::string& name = reader.name();
+    if (name == "IdList") {
+      in_id_list = true;
+    } else if (name == "Count" && reader.depth() == 2) {
+      auto text = read_element_text(reader);
+      if (!text) return fail("esearch answer: " + text.error());
+      search.count = std::atoll(text->c_str());
+    } else if (name == "Id" && in_id_list) {
+      auto text = read_element_text(reader);
+      if (!text) return fail("esearch answer: " + text.error());
+      if (!text->empty() && text->find_first_not_of("0123456789") == std::string::npos) {
+        search.ids.push_back(*text);
+      }
+    } else if (name == "ERROR") {
+      auto text = read_element_text(reader);
+      if (text) search.error = *text;
+    }
+  }
+  return search;
 }
 
 // The exclusive lock on a crawl directory; released when the process ends.
@@ -96,12 +185,14 @@ class DirectoryLock {
 class Crawl {
  public:
   Crawl(const CrawlOptions& options, const std::atomic<bool>& stop, Frontier frontier,
-        WarcWriter warc)
+        WarcWriter warc, CrawlScope scope)
       : options_(options),
         stop_(stop),
         frontier_(std::move(frontier)),
         warc_(std::move(warc)),
-        fetcher_(fetcher_options(options)) {}
+        fetcher_(fetcher_options(options)),
+        scope_(std::move(scope)),
+        product_token_(robots_product_token(options.user_agent)) {}
 
   Status run();
   // Fills the whole-directory counts of the summary from the frontier.
@@ -122,77 +213,200 @@ class Crawl {
   void progress(const std::string& line) {
     if (options_.progress) options_.progress(line);
   }
+  void url_progress(const std::string& url, const FetchOutcome& outcome) {
+    if (options_.log_urls) progress(progress_line(url, outcome));
+  }
 
   Status add_seeds();
+  Status add_pubmed_search(int64_t start);
   // Starts transfers for ready hosts. Returns whether anything was taken.
   Result<bool> schedule();
+  bool host_ready(const std::string& host_key, Clock::time_point now);
+  void start_sitemaps(Clock::time_point now, int& slots);
   Status start_robots(const std::string& origin, const std::string& robots_url,
                       const std::string& host_key);
+  void start_transfer(uint64_t token, const std::string& url, RequestOptions request);
   Status handle(FetchResult result);
   Status handle_robots(InFlight& flight, FetchResult& result);
+  Status apply_robots(const std::string& origin, const std::string& host_key, int status,
+                      std::string_view body, bool from_cache);
+  Status handle_sitemap(InFlight& flight, FetchResult& result);
   Status handle_page(InFlight& flight, FetchResult& result);
+  // 429/503: schedules a retry; returns whether the URL was handed back to the queue.
+  Result<bool> retry_later(const FrontierEntry& entry, const FetchResult& result);
+  Status handle_not_modified(const FrontierEntry& entry, FetchResult& result);
+  Status handle_pubmed_search(const FrontierEntry& entry, const FetchResult& result,
+                              FetchOutcome& outcome);
+  Status check_duplicate(const FrontierEntry& entry, FetchOutcome& outcome);
   Status queue_links(const FrontierEntry& entry, const Url& url, const FetchResult& result,
-                     FetchOutcome& outcome);
-  Status add_url(const Url& url, int depth, int redirects, const std::string& referrer);
+                     bool header_nofollow, FetchOutcome& outcome);
+  // Adds a URL found on a page, in a sitemap or by a redirect, if the scope allows it.
+  Status add_found_url(const Url& url, int depth, int redirects, const std::string& referrer);
   Result<WarcLocation> archive(const FetchResult& result);
   void release_host(const std::string& host_key);
-  bool in_scope(const Url& url) const { return scope_.count(url.host_key()) > 0; }
   bool page_budget_left() const {
     return options_.max_pages <= 0 || attempted_ + pages_in_flight_ < options_.max_pages;
   }
+  bool is_pubmed_search(const std::string& url) const {
+    return !pubmed_search_prefix_.empty() && url.rfind(pubmed_search_prefix_, 0) == 0;
+  }
+  void report_status(bool final);
 
   const CrawlOptions& options_;
   const std::atomic<bool>& stop_;
   Frontier frontier_;
   WarcWriter warc_;
   Fetcher fetcher_;
+  CrawlScope scope_;
+  std::string product_token_;
   CrawlSummary summary_;
-  std::set<std::string> scope_;
   std::unordered_map<std::string, HostState> hosts_;
   std::unordered_map<std::string, RobotsState> robots_;
   std::unordered_map<uint64_t, InFlight> in_flight_;
+  std::unordered_map<int64_t, int> retries_;  // 429/503 answers per URL id, this run
   uint64_t next_token_ = 1;
   int64_t attempted_ = 0;  // page requests completed, over the whole crawl directory
   int64_t pages_in_flight_ = 0;
+  int sitemap_files_ = 0;
   std::optional<Clock::time_point> earliest_delayed_;  // set by schedule()
+  std::string pubmed_base_;                            // normal form, ends with '/'
+  std::string pubmed_search_prefix_;                   // pubmed_base_ + "esearch.fcgi?"
+  Clock::time_point started_ = Clock::now();
+  Clock::time_point next_status_ = Clock::now();
+  int64_t fetched_this_run_ = 0;
+  int64_t errors_this_run_ = 0;
+  uint64_t bytes_this_run_ = 0;
 };
 
 Status Crawl::add_seeds() {
+  if (!options_.pubmed_query.empty() || !options_.api_key.empty() ||
+      options_.pubmed_base != kDefaultPubmedBase) {
+    std::string base = options_.pubmed_base;
+    if (base.empty() || base.back() != '/') base += '/';
+    auto url = parse_url(base);
+    if (!url) return fail("bad --pubmed-base '" + options_.pubmed_base + "': " + url.error());
+    pubmed_base_ = url->to_string();
+    pubmed_search_prefix_ = pubmed_base_ + "esearch.fcgi?";
+    scope_.add_seed_host(*url);
+    HostState& host = hosts_[url->host_key()];
+    host.api = true;
+    // NCBI: at most 3 requests per second without an API key, 10 with one.
+    host.delay = options_.api_key.empty() ? 1.0 / 3 : 1.0 / 10;
+    robots_[url->origin()].policy = RobotsPolicy::allow_all();
+  }
   for (const std::string& seed : options_.seeds) {
     auto url = parse_url(seed);
     if (!url) return fail("bad seed URL '" + seed + "': " + url.error());
+    const ScopeOptions& scope = scope_.options();
+    if (shard_of_host(url->host, scope.shard_count) != scope.shard_index) {
+      progress("seed " + url->to_string() + " belongs to shard " +
+               std::to_string(shard_of_host(url->host, scope.shard_count)) + "/" +
+               std::to_string(scope.shard_count) + "; not crawled by this one");
+      continue;
+    }
     if (auto added = frontier_.add({url->to_string(), url->host_key(), 0, 0, ""}); !added) {
       return std::move(added).take_error();
     }
   }
+  if (!options_.pubmed_query.empty()) {
+    if (auto ok = add_pubmed_search(0); !ok) return ok;
+  }
   auto hosts = frontier_.seed_hosts();
   if (!hosts) return std::move(hosts).take_error();
-  scope_.insert(hosts->begin(), hosts->end());
-  if (scope_.empty()) return fail("nothing to crawl: give at least one seed URL");
+  for (const std::string& host_key : *hosts) {
+    if (auto url = parse_url("http://" + host_key + "/")) scope_.add_seed_host(*url);
+  }
+  if (hosts->empty()) {
+    if (!options_.seeds.empty()) return fail("no seed URL belongs to this shard");
+    return fail("nothing to crawl: give at least one seed URL or --pubmed QUERY");
+  }
   return {};
+}
+
+Status Crawl::add_pubmed_search(int64_t start) {
+  int64_t wanted = options_.pubmed_max_records - start;
+  if (wanted <= 0) return {};
+  // esearch returns at most 10,000 ids per request.
+  int64_t count = std::min<int64_t>(wanted, 10000);
+  std::string url =
+      pubmed_search_prefix_ + "db=pubmed&term=" + encode_query_value(options_.pubmed_query) +
+      "&retstart=" + std::to_string(start) + "&retmax=" + std::to_string(count) + "&tool=medcrawl";
+  if (!options_.api_key.empty()) url += "&api_key=" + encode_query_value(options_.api_key);
+  auto parsed = parse_url(url);
+  if (!parsed) return fail("bad PubMed search URL: " + parsed.error());
+  auto added = frontier_.add({parsed->to_string(), parsed->host_key(), 0, 0, ""});
+  if (!added) return std::move(added).take_error();
+  return {};
+}
+
+bool Crawl::host_ready(const std::string& host_key, Clock::time_point now) {
+  HostState& host = hosts_[host_key];
+  if (host.busy || host.paused) return false;
+  if (!host.skip_reason.empty()) return true;  // its URLs are skipped without requests
+  if (host.robots_blocked) {
+    if (now < host.robots_retry_at) return false;
+    host.robots_blocked = false;  // time to ask for robots.txt again
+  }
+  if (host.next_allowed > now) {
+    if (!earliest_delayed_ || host.next_allowed < *earliest_delayed_) {
+      earliest_delayed_ = host.next_allowed;
+    }
+    return false;
+  }
+  return true;
+}
+
+void Crawl::start_transfer(uint64_t token, const std::string& url, RequestOptions request) {
+  if (auto parsed = parse_url(url)) {
+    request.allow_private_address = scope_.allows_private_host(parsed->host);
+  } else {
+    request.allow_private_address = false;
+  }
+  fetcher_.start(token, url, request);
+}
+
+void Crawl::start_sitemaps(Clock::time_point now, int& slots) {
+  for (auto& [host_key, host] : hosts_) {
+    if (slots <= 0) return;
+    if (host.sitemaps.empty() || host.busy || host.paused || host.robots_blocked ||
+        host.next_allowed > now) {
+      continue;
+    }
+    auto [url, level] = host.sitemaps.front();
+    host.sitemaps.pop_front();
+    if (++sitemap_files_ > kMaxSitemapFiles) {
+      host.sitemaps.clear();
+      progress("not reading more than " + std::to_string(kMaxSitemapFiles) + " sitemaps");
+      continue;
+    }
+    uint64_t token = next_token_++;
+    host.busy = true;
+    InFlight flight;
+    flight.kind = FlightKind::kSitemap;
+    flight.host_key = host_key;
+    flight.entry.url = url;
+    flight.sitemap_level = level;
+    in_flight_[token] = std::move(flight);
+    RequestOptions request;
+    request.any_content_type = true;
+    start_transfer(token, url, request);
+    --slots;
+  }
 }
 
 Result<bool> Crawl::schedule() {
   earliest_delayed_.reset();
   if (stop_) return false;
   int slots = options_.concurrency - static_cast<int>(fetcher_.active());
+  if (slots <= 0) return false;
+  Clock::time_point now = Clock::now();
+  if (options_.sitemaps) start_sitemaps(now, slots);
   if (options_.max_pages > 0) {
     slots = static_cast<int>(
         std::min<int64_t>(slots, options_.max_pages - attempted_ - pages_in_flight_));
   }
   if (slots <= 0) return false;
-  Clock::time_point now = Clock::now();
-  auto ready = [&](const std::string& host_key) {
-    HostState& host = hosts_[host_key];
-    if (host.busy || host.blocked) return false;
-    if (host.next_allowed > now) {
-      if (!earliest_delayed_ || host.next_allowed < *earliest_delayed_) {
-        earliest_delayed_ = host.next_allowed;
-      }
-      return false;
-    }
-    return true;
-  };
+  auto ready = [&](const std::string& host_key) { return host_ready(host_key, now); };
   auto taken = frontier_.take_next(static_cast<size_t>(slots), ready);
   if (!taken) return std::move(taken).take_error();
   for (FrontierEntry& entry : *taken) {
@@ -202,15 +416,31 @@ Result<bool> Crawl::schedule() {
       if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
       continue;
     }
+    HostState& host = hosts_[url->host_key()];
+    if (!host.skip_reason.empty()) {
+      FetchOutcome outcome =
+          outcome_without_response(UrlState::kSkipped, host.skip_reason, host.skip_detail);
+      if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
+      url_progress(entry.url, outcome);
+      continue;
+    }
     std::string origin = url->origin();
     RobotsState& robots = robots_[origin];
     if (!robots.policy) {
-      // Fetch robots.txt first; the page waits in the queue until it is known.
+      // Fetch robots.txt first (or take it from the cache); the page waits in the queue.
       if (auto ok = frontier_.requeue(entry.id); !ok) return std::move(ok).take_error();
-      if (!robots.in_flight) {
-        if (auto ok = start_robots(origin, origin + "/robots.txt", url->host_key()); !ok) {
+      if (robots.in_flight) continue;
+      auto cached = frontier_.cached_robots(origin);
+      if (!cached) return std::move(cached).take_error();
+      double age = *cached ? static_cast<double>(std::time(nullptr) - (*cached)->fetch_time) : 0;
+      if (*cached && age >= 0 && age < options_.robots_cache_seconds) {
+        if (auto ok = apply_robots(origin, url->host_key(), (*cached)->status, (*cached)->body,
+                                   /*from_cache=*/true);
+            !ok) {
           return std::move(ok).take_error();
         }
+      } else if (auto ok = start_robots(origin, origin + "/robots.txt", url->host_key()); !ok) {
+        return std::move(ok).take_error();
       }
       continue;
     }
@@ -218,14 +448,37 @@ Result<bool> Crawl::schedule() {
       FetchOutcome outcome =
           outcome_without_response(UrlState::kSkipped, "robots", "disallowed by robots.txt");
       if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
-      progress(progress_line(entry.url, outcome));
+      url_progress(entry.url, outcome);
       continue;
     }
+    if (options_.max_pages_per_host > 0 && !host.api) {
+      if (!host.attempted) {
+        auto count = frontier_.count_attempted(url->host_key());
+        if (!count) return std::move(count).take_error();
+        host.attempted = *count;
+      }
+      if (*host.attempted >= options_.max_pages_per_host) {
+        FetchOutcome outcome = outcome_without_response(
+            UrlState::kSkipped, "host-page-limit",
+            "--max-pages-per-host " + std::to_string(options_.max_pages_per_host) + " reached");
+        if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
+        url_progress(entry.url, outcome);
+        continue;
+      }
+      ++*host.attempted;
+    }
     uint64_t token = next_token_++;
-    hosts_[url->host_key()].busy = true;
+    host.busy = true;
     ++pages_in_flight_;
-    in_flight_[token] = InFlight{false, entry, "", url->host_key()};
-    fetcher_.start(token, entry.url);
+    RequestOptions request;
+    // A conditional GET when the URL was fetched before (a recrawl).
+    if ((entry.http_status >= 200 && entry.http_status < 300) || entry.http_status == 304) {
+      request.if_none_match = entry.etag;
+      request.if_modified_since = entry.last_modified;
+    }
+    std::string target = entry.url;
+    in_flight_[token] = InFlight{FlightKind::kPage, std::move(entry), "", url->host_key(), 0};
+    start_transfer(token, target, request);
   }
   return !taken->empty();
 }
@@ -236,8 +489,14 @@ Status Crawl::start_robots(const std::string& origin, const std::string& robots_
   robots.in_flight = true;
   hosts_[host_key].busy = true;
   uint64_t token = next_token_++;
-  in_flight_[token] = InFlight{true, {}, origin, host_key};
-  fetcher_.start(token, robots_url, /*any_content_type=*/true);
+  InFlight flight;
+  flight.kind = FlightKind::kRobots;
+  flight.origin = origin;
+  flight.host_key = host_key;
+  in_flight_[token] = std::move(flight);
+  RequestOptions request;
+  request.any_content_type = true;
+  start_transfer(token, robots_url, request);
   return {};
 }
 
@@ -245,8 +504,7 @@ void Crawl::release_host(const std::string& host_key) {
   HostState& host = hosts_[host_key];
   host.busy = false;
   double delay = std::max(options_.delay_seconds, host.delay);
-  host.next_allowed = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(delay));
+  host.next_allowed = Clock::now() + seconds(delay);
 }
 
 Result<WarcLocation> Crawl::archive(const FetchResult& result) {
@@ -265,7 +523,9 @@ Status Crawl::handle(FetchResult result) {
   InFlight flight = std::move(it->second);
   in_flight_.erase(it);
   release_host(flight.host_key);
-  if (flight.is_robots) return handle_robots(flight, result);
+  bytes_this_run_ += result.raw_response.size();
+  if (flight.kind == FlightKind::kRobots) return handle_robots(flight, result);
+  if (flight.kind == FlightKind::kSitemap) return handle_sitemap(flight, result);
   --pages_in_flight_;
   ++attempted_;
   ++summary_.requests;
@@ -289,34 +549,144 @@ Status Crawl::handle_robots(InFlight& flight, FetchResult& result) {
       return start_robots(flight.origin, target->to_string(), flight.host_key);
     }
   }
-  std::string agent = options_.user_agent;
+  robots.redirects = 0;
   if (!result.ok() || result.status >= 500 || result.status == 0) {
-    // Unreachable: RFC 9309 says assume complete disallow. The host's URLs
-    // stay queued for a later run rather than being marked as skipped.
-    robots.policy = RobotsPolicy::disallow_all();
-    hosts_[flight.host_key].blocked = true;
-    progress("robots.txt unreachable for " + flight.origin + " (" +
-             (result.ok() ? "HTTP " + std::to_string(result.status) : result.error) +
-             "); not crawling it this run");
+    // RFC 9309 2.3.1.3/4: unreachable means complete disallow, for now. The
+    // host's URLs stay queued; robots.txt is asked again later in this run.
+    HostState& host = hosts_[flight.host_key];
+    ++host.robots_attempts;
+    std::string why = result.ok() ? "HTTP " + std::to_string(result.status) : result.error;
+    if (host.robots_attempts >= kMaxRobotsAttempts) {
+      host.paused = true;
+      progress("robots.txt unreachable for " + flight.origin + " (" + why + ") " +
+               std::to_string(host.robots_attempts) +
+               " times; not crawling it this run, its URLs stay queued");
+    } else {
+      host.robots_blocked = true;
+      host.robots_retry_at = Clock::now() + seconds(options_.robots_retry_seconds);
+      progress("robots.txt unreachable for " + flight.origin + " (" + why +
+               "); its URLs wait, asking again in " +
+               format_seconds(options_.robots_retry_seconds) + " s");
+    }
     return {};
   }
-  robots.policy = robots_policy_for_response(result.status, result.body, agent);
-  if (auto delay = robots.policy->crawl_delay()) {
-    hosts_[flight.host_key].delay = std::max(hosts_[flight.host_key].delay, *delay);
-    release_host(flight.host_key);  // the first page waits the Crawl-delay too
+  std::string_view body = result.body;
+  if (body.size() > kMaxRobotsBytes) body = body.substr(0, kMaxRobotsBytes);
+  // 3xx left over after five hops counts as unavailable: allow all (status kept).
+  if (auto ok = frontier_.store_robots(
+          flight.origin, CachedRobots{result.status, std::string(body), std::time(nullptr)});
+      !ok) {
+    return ok;
   }
-  progress("robots.txt " + std::to_string(result.status) + " " + flight.origin);
+  return apply_robots(flight.origin, flight.host_key, result.status, body, false);
+}
+
+Status Crawl::apply_robots(const std::string& origin, const std::string& host_key, int status,
+                           std::string_view body, bool from_cache) {
+  RobotsState& robots = robots_[origin];
+  HostState& host = hosts_[host_key];
+  robots.policy = robots_policy_for_response(status, body, options_.user_agent);
+  progress("robots.txt " + std::to_string(status) + " " + origin + (from_cache ? " (cached)" : ""));
+  if (auto delay = robots.policy->crawl_delay()) {
+    if (*delay > options_.max_crawl_delay_seconds) {
+      host.skip_reason = "crawl-delay";
+      host.skip_detail = "robots.txt asks for Crawl-delay " + format_seconds(*delay) +
+                         " s, more than --max-crawl-delay " +
+                         format_seconds(options_.max_crawl_delay_seconds);
+      progress("skipping host " + host_key + ": " + host.skip_detail);
+      return {};
+    }
+    host.delay = std::max(host.delay, *delay);
+    if (!from_cache) release_host(host_key);  // the first page waits the Crawl-delay too
+  }
+  if (options_.sitemaps && status >= 200 && status < 300) {
+    std::vector<std::string> listed = RobotsTxt::parse(body).sitemaps();
+    if (listed.empty()) listed.push_back(origin + "/sitemap.xml");
+    for (const std::string& sitemap : listed) {
+      auto url = parse_url(sitemap);
+      // The protocol: a sitemap lists URLs of its own host only, so only those are read.
+      if (!url || url->host_key() != host_key) {
+        progress("not reading sitemap " + sitemap + ": not on " + host_key);
+        continue;
+      }
+      host.sitemaps.emplace_back(url->to_string(), 0);
+    }
+  } else if (options_.sitemaps) {
+    host.sitemaps.emplace_back(origin + "/sitemap.xml", 0);
+  }
   return {};
 }
 
-Status Crawl::add_url(const Url& url, int depth, int redirects, const std::string& referrer) {
+Status Crawl::handle_sitemap(InFlight& flight, FetchResult& result) {
+  const std::string& url = flight.entry.url;
+  if (!result.ok() || result.status != 200) {
+    progress("sitemap " + url + ": " +
+             (result.ok() ? "HTTP " + std::to_string(result.status) : result.error));
+    if (result.ok()) {
+      if (auto archived = archive(result); !archived) return std::move(archived).take_error();
+    }
+    return {};
+  }
+  if (auto archived = archive(result); !archived) return std::move(archived).take_error();
+  auto sitemap = parse_sitemap(result.body);
+  if (!sitemap) {
+    progress("sitemap " + url + ": " + sitemap.error());
+    return {};
+  }
+  auto base = parse_url(url);
+  if (!base) return {};
+  size_t added = 0, refused = 0;
+  for (const std::string& location : sitemap->locations) {
+    auto target = resolve_url(*base, location);
+    if (!target || target->host_key() != base->host_key()) {
+      ++refused;
+      continue;
+    }
+    if (sitemap->is_index) {
+      if (flight.sitemap_level == 0) {
+        hosts_[flight.host_key].sitemaps.emplace_back(target->to_string(), 1);
+        ++added;
+      } else {
+        ++refused;  // an index inside an index is not allowed by the protocol
+      }
+      continue;
+    }
+    if (auto ok = add_found_url(*target, 1, 0, url); !ok) return ok;
+    ++added;
+  }
+  progress("sitemap " + url + ": " + std::to_string(added) +
+           (sitemap->is_index ? " sitemaps" : " URLs") +
+           (refused ? ", " + std::to_string(refused) + " on other hosts or nested ignored" : ""));
+  return {};
+}
+
+Status Crawl::add_found_url(const Url& url, int depth, int redirects, const std::string& referrer) {
+  std::string refusal = scope_.refusal(url);
+  // Other hosts' URLs are not recorded at all: a crawl of one site would
+  // otherwise fill its frontier with the whole web's links.
+  if (refusal == "other-host" || refusal == "shard") return {};
   auto added = frontier_.add({url.to_string(), url.host_key(), depth, redirects, referrer});
   if (!added) return std::move(added).take_error();
+  if (!refusal.empty() && *added) {
+    auto entry = frontier_.find(url.to_string());
+    if (!entry) return std::move(entry).take_error();
+    if (*entry) {
+      FetchOutcome outcome = outcome_without_response(UrlState::kSkipped, refusal, "");
+      if (refusal == "url-too-long") {
+        outcome.detail =
+            "longer than --max-url-length " + std::to_string(scope_.options().max_url_length);
+      } else if (refusal == "private-address") {
+        outcome.detail = "loopback or private address; seed it or use --allow-private";
+      }
+      if (auto ok = frontier_.record((*entry)->id, outcome); !ok) return ok;
+      url_progress(url.to_string(), outcome);
+    }
+  }
   return {};
 }
 
 Status Crawl::queue_links(const FrontierEntry& entry, const Url& url, const FetchResult& result,
-                          FetchOutcome& outcome) {
+                          bool header_nofollow, FetchOutcome& outcome) {
   HtmlPage page = parse_html(result.body);
   Url base = url;
   if (!page.base_href.empty()) {
@@ -327,11 +697,159 @@ Status Crawl::queue_links(const FrontierEntry& entry, const Url& url, const Fetc
       outcome.canonical_url = canonical->to_string();
     }
   }
-  if (page.nofollow || entry.depth + 1 > options_.max_depth) return {};
+  if (page.noindex && outcome.reason.empty()) {
+    outcome.reason = "noindex";
+    outcome.detail = "<meta name=robots> says noindex";
+  }
+  if (page.nofollow || header_nofollow || entry.depth + 1 > options_.max_depth) return {};
   for (const std::string& href : page.links) {
     auto link = resolve_url(base, href);
-    if (!link || !in_scope(*link)) continue;
-    if (auto ok = add_url(*link, entry.depth + 1, 0, entry.url); !ok) return ok;
+    if (!link) continue;
+    if (auto ok = add_found_url(*link, entry.depth + 1, 0, entry.url); !ok) return ok;
+  }
+  // The page names another URL as its canonical form: that one is crawled too.
+  if (!outcome.canonical_url.empty() && outcome.canonical_url != entry.url) {
+    if (auto canonical = parse_url(outcome.canonical_url)) {
+      if (auto ok = add_found_url(*canonical, entry.depth, 0, entry.url); !ok) return ok;
+    }
+  }
+  return {};
+}
+
+Result<bool> Crawl::retry_later(const FrontierEntry& entry, const FetchResult& result) {
+  int attempts = ++retries_[entry.id];
+  HostState& host = hosts_[entry.host_key];
+  std::optional<double> wait = parse_retry_after(result.header("Retry-After"), std::time(nullptr));
+  if (!wait) {
+    double base = std::max({2 * options_.delay_seconds, 2 * host.delay, 1.0});
+    wait = base * std::pow(2.0, attempts - 1);
+  }
+  std::string what = "HTTP " + std::to_string(result.status) + " for " + entry.url;
+  if (attempts > options_.max_retries) return false;
+  if (auto ok = frontier_.requeue(entry.id); !ok) return std::move(ok).take_error();
+  // Retrying re-requests the URL: it must not count twice against the limits.
+  --attempted_;
+  --summary_.requests;
+  if (host.attempted) --*host.attempted;
+  if (*wait > options_.max_retry_after_seconds) {
+    host.paused = true;
+    progress(what + ": the server asks to wait " + format_seconds(*wait) +
+             " s, more than allowed; not crawling " + entry.host_key + " this run");
+    return true;
+  }
+  Clock::time_point until = Clock::now() + seconds(*wait);
+  host.next_allowed = std::max(host.next_allowed, until);
+  progress(what + ": waiting " + format_seconds(*wait) + " s before asking " + entry.host_key +
+           " again (try " + std::to_string(attempts) + " of " +
+           std::to_string(options_.max_retries) + ")");
+  return true;
+}
+
+Status Crawl::handle_not_modified(const FrontierEntry& entry, FetchResult& result) {
+  WarcExchange exchange;
+  exchange.target_uri = result.url;
+  exchange.request = result.raw_request;
+  exchange.response = result.raw_response;
+  exchange.ip_address = result.ip_address;
+  exchange.date = result.started;
+  WarcRevisit revisit;
+  revisit.refers_to_target_uri = entry.url;
+  revisit.payload_digest = entry.content_digest;
+  // The record repeated: its id and date, read back from where the frontier points.
+  if (!entry.warc_file.empty() && entry.warc_offset >= 0) {
+    auto reader = WarcReader::open(options_.out_dir + "/warc/" + entry.warc_file);
+    if (reader && reader->seek(static_cast<uint64_t>(entry.warc_offset))) {
+      if (auto original = reader->next(); original && *original) {
+        revisit.refers_to = (*original)->header("WARC-Record-ID");
+        revisit.refers_to_date = (*original)->header("WARC-Date");
+      }
+    }
+  }
+  if (auto written = warc_.write_revisit(exchange, revisit); !written) {
+    return std::move(written).take_error();
+  }
+  FetchOutcome outcome;
+  outcome.state = UrlState::kFetched;
+  outcome.reason = "not-modified";
+  outcome.http_status = 304;
+  outcome.etag = result.header("ETag").empty() ? entry.etag : result.header("ETag");
+  outcome.last_modified =
+      result.header("Last-Modified").empty() ? entry.last_modified : result.header("Last-Modified");
+  outcome.content_digest = entry.content_digest;
+  outcome.content_type = entry.content_type;
+  outcome.canonical_url = entry.canonical_url;
+  // The content is still the record fetched before.
+  outcome.warc_file = entry.warc_file;
+  outcome.warc_offset = entry.warc_offset;
+  outcome.fetch_time = static_cast<int64_t>(std::time(nullptr));
+  ++fetched_this_run_;
+  if (auto ok = frontier_.record(entry.id, outcome); !ok) return ok;
+  url_progress(entry.url, outcome);
+  return {};
+}
+
+Status Crawl::handle_pubmed_search(const FrontierEntry& entry, const FetchResult& result,
+                                   FetchOutcome& outcome) {
+  auto search = parse_esearch(result.body);
+  if (!search) {
+    outcome.state = UrlState::kFailed;
+    outcome.reason = "pubmed";
+    outcome.detail = search.error();
+    progress("PubMed search failed: " + search.error());
+    return {};
+  }
+  if (!search->error.empty()) {
+    outcome.state = UrlState::kFailed;
+    outcome.reason = "pubmed";
+    outcome.detail = search->error;
+    progress("PubMed search failed: " + search->error);
+    return {};
+  }
+  outcome.reason = "pubmed-search";
+  int64_t start = 0;
+  if (size_t at = entry.url.find("retstart="); at != std::string::npos) {
+    start = std::atoll(entry.url.c_str() + at + 9);
+  }
+  outcome.detail = std::to_string(search->ids.size()) + " ids from " + std::to_string(start) +
+                   " of " + std::to_string(search->count);
+  progress("PubMed search: " + outcome.detail);
+  size_t batch = static_cast<size_t>(std::max(1, options_.pubmed_batch));
+  for (size_t i = 0; i < search->ids.size(); i += batch) {
+    std::string ids;
+    for (size_t j = i; j < std::min(search->ids.size(), i + batch); ++j) {
+      ids += (ids.empty() ? "" : ",") + search->ids[j];
+    }
+    std::string url =
+        pubmed_base_ + "efetch.fcgi?db=pubmed&retmode=xml&id=" + ids + "&tool=medcrawl";
+    if (!options_.api_key.empty()) url += "&api_key=" + encode_query_value(options_.api_key);
+    auto parsed = parse_url(url);
+    if (!parsed) continue;
+    // E-utilities URLs are seeds of the crawl: no depth, length or pattern rules apply.
+    auto added = frontier_.add({parsed->to_string(), parsed->host_key(), 0, 0, entry.url});
+    if (!added) return std::move(added).take_error();
+  }
+  int64_t next = start + static_cast<int64_t>(search->ids.size());
+  if (!search->ids.empty() && next < search->count) return add_pubmed_search(next);
+  return {};
+}
+
+Status Crawl::check_duplicate(const FrontierEntry& entry, FetchOutcome& outcome) {
+  if (outcome.content_digest.empty()) return {};
+  auto original = frontier_.find_by_digest(outcome.content_digest, entry.id);
+  if (!original) return std::move(original).take_error();
+  if (!*original) return {};
+  const FrontierEntry& first = **original;
+  // Canonical links decide which copy is the original: this page names itself
+  // canonical, or the first copy names this one.
+  bool this_is_canonical =
+      (outcome.canonical_url == entry.url && first.canonical_url != first.url) ||
+      first.canonical_url == entry.url;
+  if (this_is_canonical) {
+    return frontier_.set_reason(first.id, "duplicate", entry.url);
+  }
+  if (outcome.reason.empty()) {
+    outcome.reason = "duplicate";
+    outcome.detail = first.url;
   }
   return {};
 }
@@ -344,8 +862,12 @@ Status Crawl::handle_page(InFlight& flight, FetchResult& result) {
   outcome.etag = result.header("ETag");
   outcome.last_modified = result.header("Last-Modified");
   outcome.fetch_time = static_cast<int64_t>(std::time(nullptr));
+  // Fetched successfully by an earlier run: this is a recrawl of it.
+  bool fetched_before =
+      (entry.http_status >= 200 && entry.http_status < 300) || entry.http_status == 304;
   if (!result.ok()) {
-    if (result.aborted == "content-type" || result.aborted == "too-large") {
+    if (result.aborted == "content-type" || result.aborted == "too-large" ||
+        result.aborted == "private-address") {
       outcome.state = UrlState::kSkipped;
       outcome.reason = result.aborted;
     } else {
@@ -353,17 +875,38 @@ Status Crawl::handle_page(InFlight& flight, FetchResult& result) {
       outcome.reason = result.status == 0 ? "network" : "bad-response";
     }
     outcome.detail = result.error;
+  } else if (result.status == 304 && fetched_before) {
+    return handle_not_modified(entry, result);
   } else {
-    auto archived = archive(result);
-    if (!archived) return std::move(archived).take_error();
-    outcome.warc_file = archived->file;
-    outcome.warc_offset = static_cast<int64_t>(archived->offset);
+    if (result.status == 429 || result.status == 503) {
+      if (auto archived = archive(result); !archived) return std::move(archived).take_error();
+      auto retried = retry_later(entry, result);
+      if (!retried) return std::move(retried).take_error();
+      if (*retried) return {};
+    }
+    std::optional<WarcLocation> archived;
+    if (result.status != 429 && result.status != 503) {
+      auto written = archive(result);
+      if (!written) return std::move(written).take_error();
+      archived = *written;
+    }
+    if (archived) {
+      outcome.warc_file = archived->file;
+      outcome.warc_offset = static_cast<int64_t>(archived->offset);
+    }
     if (auto payload = http_payload(result.raw_response)) {
       outcome.content_digest = warc_sha1_digest(*payload);
     }
     auto url = parse_url(entry.url);
     int status = result.status;
     std::string location = result.header("Location");
+    RobotsDirectives directives;
+    for (const auto& [name, value] : result.headers) {
+      if (strcasecmp(name.c_str(), "X-Robots-Tag") != 0) continue;
+      RobotsDirectives more = parse_x_robots_tag(value, product_token_);
+      directives.noindex |= more.noindex;
+      directives.nofollow |= more.nofollow;
+    }
     if (status >= 300 && status < 400 && !location.empty() && url) {
       outcome.state = UrlState::kFetched;
       outcome.reason = "redirect";
@@ -372,13 +915,23 @@ Status Crawl::handle_page(InFlight& flight, FetchResult& result) {
         outcome.detail = "bad Location '" + location + "': " + target.error();
       } else if (entry.redirects + 1 > options_.max_redirects) {
         outcome.detail = "too many redirects; not following " + target->to_string();
-      } else if (!in_scope(*target) && entry.depth != 0) {
-        outcome.detail = "out of scope; not following " + target->to_string();
       } else {
-        // A seed's redirect to another host brings that host into scope.
-        scope_.insert(target->host_key());
-        outcome.detail = target->to_string();
-        if (auto ok = add_url(*target, entry.depth, entry.redirects + 1, entry.url); !ok) return ok;
+        std::string refusal = scope_.refusal(*target);
+        // A seed's redirect to another host brings that host into scope
+        // (http://x -> https://www.x), unless it is private or another shard's.
+        if (refusal == "other-host" && entry.depth == 0 && entry.referrer.empty() &&
+            !(is_private_address(target->host) && !scope_.options().allow_private)) {
+          scope_.add_seed_host(*target);
+          refusal = scope_.refusal(*target);
+        }
+        if (refusal == "other-host" || refusal == "shard") {
+          outcome.detail = "out of scope; not following " + target->to_string();
+        } else {
+          outcome.detail = target->to_string();
+          if (auto ok = add_found_url(*target, entry.depth, entry.redirects + 1, entry.url); !ok) {
+            return ok;
+          }
+        }
       }
     } else if (status >= 200 && status < 300) {
       if (!is_kept_content_type(outcome.content_type)) {
@@ -386,30 +939,76 @@ Status Crawl::handle_page(InFlight& flight, FetchResult& result) {
         outcome.reason = "content-type";
       } else {
         outcome.state = UrlState::kFetched;
+        if (directives.noindex) {
+          outcome.reason = "noindex";
+          outcome.detail = "X-Robots-Tag says noindex";
+        }
         std::string type = media_type(outcome.content_type);
-        if (url && (type == "text/html" || type == "application/xhtml+xml")) {
-          if (auto ok = queue_links(entry, *url, result, outcome); !ok) return ok;
+        if (is_pubmed_search(entry.url)) {
+          if (auto ok = handle_pubmed_search(entry, result, outcome); !ok) return ok;
+        } else if (url && (type == "text/html" || type == "application/xhtml+xml")) {
+          if (auto ok = queue_links(entry, *url, result, directives.nofollow, outcome); !ok) {
+            return ok;
+          }
+        }
+        if (outcome.state == UrlState::kFetched) {
+          if (auto ok = check_duplicate(entry, outcome); !ok) return ok;
         }
       }
-    } else if (status == 410) {
+    } else if (status == 410 || (status == 404 && fetched_before)) {
+      // Gone: on a recrawl a 404 of a page fetched before means it was removed.
       outcome.state = UrlState::kGone;
-      outcome.reason = "http-410";
+      outcome.reason = "http-" + std::to_string(status);
     } else {
       outcome.state = UrlState::kFailed;
       outcome.reason = "http-" + std::to_string(status);
+      if (status == 429 || status == 503) {
+        outcome.detail = "gave up after " + std::to_string(options_.max_retries) + " retries";
+      }
     }
   }
+  if (outcome.state == UrlState::kFetched) ++fetched_this_run_;
+  if (outcome.state == UrlState::kFailed) ++errors_this_run_;
   if (auto ok = frontier_.record(entry.id, outcome); !ok) return ok;
-  progress(progress_line(entry.url, outcome));
+  url_progress(entry.url, outcome);
   return {};
+}
+
+void Crawl::report_status(bool final) {
+  if (!options_.status) return;
+  Clock::time_point now = Clock::now();
+  if (!final && now < next_status_) return;
+  next_status_ = now + seconds(options_.status_interval_seconds);
+  CrawlProgress status;
+  status.requests = summary_.requests;
+  status.fetched = fetched_this_run_;
+  status.errors = errors_this_run_;
+  status.bytes = bytes_this_run_;
+  status.seconds = std::chrono::duration<double>(now - started_).count();
+  status.final = final;
+  if (auto counts = frontier_.count_by_state()) {
+    for (UrlState state : {UrlState::kQueued, UrlState::kFetching}) {
+      if (auto it = counts->find(state); it != counts->end()) status.queued += it->second;
+    }
+  }
+  options_.status(status);
 }
 
 Status Crawl::run() {
   if (auto ok = add_seeds(); !ok) return ok;
+  if (options_.recrawl) {
+    auto queued = frontier_.begin_recrawl();
+    if (!queued) return std::move(queued).take_error();
+    summary_.recrawl_queued = *queued;
+    if (*queued > 0) progress("recrawl: " + std::to_string(*queued) + " URLs to revisit");
+  }
   auto attempted = frontier_.count_attempted();
   if (!attempted) return std::move(attempted).take_error();
   attempted_ = *attempted;
+  started_ = Clock::now();
+  next_status_ = started_ + seconds(options_.status_interval_seconds);
   while (true) {
+    report_status(false);
     auto took = schedule();
     if (!took) return std::move(took).take_error();
     if (fetcher_.active() == 0) {
@@ -433,7 +1032,15 @@ Status Crawl::run() {
     }
   }
   if (stop_) summary_.interrupted = true;
-  return fill_summary();
+  if (auto ok = fill_summary(); !ok) return ok;
+  report_status(true);
+  if (options_.recrawl && !summary_.interrupted && !summary_.page_limit_reached) {
+    auto it = summary_.by_state.find(UrlState::kQueued);
+    if (it == summary_.by_state.end() || it->second == 0) {
+      if (auto ok = frontier_.end_recrawl(); !ok) return ok;
+    }
+  }
+  return {};
 }
 
 Status Crawl::fill_summary() {
@@ -449,6 +1056,9 @@ Status Crawl::fill_summary() {
   auto by_status = frontier_.count_by_status();
   if (!by_status) return std::move(by_status).take_error();
   summary_.by_status = std::move(*by_status);
+  auto by_host = frontier_.count_by_host();
+  if (!by_host) return std::move(by_host).take_error();
+  summary_.by_host = std::move(*by_host);
   return {};
 }
 
@@ -487,9 +1097,12 @@ Result<CrawlSummary> run_crawl(const CrawlOptions& options, const std::atomic<bo
   auto warc = WarcWriter::open(options.out_dir + "/warc", warc_options);
   if (!warc) return std::move(warc).take_error();
 
+  auto scope = CrawlScope::create(options.scope);
+  if (!scope) return std::move(scope).take_error();
+
   int64_t requeued = frontier->requeued_on_open();
   uint64_t truncated = warc->truncated_bytes();
-  Crawl crawl(options, stop, std::move(*frontier), std::move(*warc));
+  Crawl crawl(options, stop, std::move(*frontier), std::move(*warc), std::move(*scope));
   crawl.summary().requeued_on_open = requeued;
   crawl.summary().warc_truncated_bytes = truncated;
   if (options.progress) {
@@ -505,6 +1118,23 @@ Result<CrawlSummary> run_crawl(const CrawlOptions& options, const std::atomic<bo
   Status ran = crawl.run();
   if (!ran) return std::move(ran).take_error();
   return std::move(crawl.summary());
+}
+
+std::optional<double> parse_retry_after(std::string_view value, std::time_t now) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (value.find_first_not_of("0123456789") == std::string_view::npos) {
+    if (value.size() > 9) return std::nullopt;
+    return static_cast<double>(std::stol(std::string(value)));
+  }
+  // An HTTP-date (RFC 9110 5.6.7), in its preferred IMF-fixdate form.
+  std::tm tm{};
+  std::string text(value);
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  std::time_t when = timegm(&tm);
+  return std::max(0.0, std::difftime(when, now));
 }
 
 std::string format_summary(const CrawlSummary& summary) {
@@ -536,6 +1166,31 @@ std::string format_summary(const CrawlSummary& summary) {
         (statuses.empty() ? "" : ", ") + std::to_string(status) + " " + std::to_string(number);
   }
   out += "  by status: " + (statuses.empty() ? std::string("none") : statuses) + "\n";
+  if (summary.recrawl_queued > 0) {
+    out += "  recrawl: " + std::to_string(summary.recrawl_queued) + " URLs queued again\n";
+  }
+  // By host, the busiest first; a crawl of many hosts lists the first 20.
+  std::vector<std::pair<int64_t, std::string>> hosts;
+  for (const auto& [host, states] : summary.by_host) {
+    int64_t total = 0;
+    for (const auto& [state, number] : states) total += number;
+    hosts.emplace_back(-total, host);
+  }
+  std::sort(hosts.begin(), hosts.end());
+  constexpr size_t kHostsShown = 20;
+  if (!hosts.empty()) out += "  by host:\n";
+  for (size_t i = 0; i < hosts.size() && i < kHostsShown; ++i) {
+    const auto& states = summary.by_host.at(hosts[i].second);
+    std::string line;
+    for (const auto& [state, number] : states) {
+      std::string_view name = state == UrlState::kFetching ? "queued" : to_string(state);
+      line += (line.empty() ? "" : ", ") + std::string(name) + " " + std::to_string(number);
+    }
+    out += "    " + hosts[i].second + ": " + line + "\n";
+  }
+  if (hosts.size() > kHostsShown) {
+    out += "    (" + std::to_string(hosts.size() - kHostsShown) + " more hosts)\n";
+  }
   if (summary.page_limit_reached) out += "  stopped at the page limit (--max-pages)\n";
   if (summary.interrupted) {
     out += "  interrupted; run again with the same --out to resume\n";

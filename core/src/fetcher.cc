@@ -1,12 +1,15 @@
 #include "medsearch/fetcher.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <map>
 #include <mutex>
 
+#include "medsearch/crawl_scope.h"
 #include "medsearch/warc.h"
 
 namespace medsearch {
@@ -70,6 +73,7 @@ struct Transfer {
   curl_slist* request_headers = nullptr;
   const FetcherOptions* options = nullptr;
   bool check_content_type = false;  // consult options->want_content_type
+  bool allow_private_address = true;
   FetchResult result;
   std::string head;  // the current response head, status line included
   bool head_complete = false;
@@ -113,6 +117,29 @@ struct Transfer {
     }
     self->raw_body.append(data, bytes);
     return bytes;
+  }
+
+  // Called for each address libcurl is about to connect to: the check against
+  // private addresses happens here, after DNS, so a public name that resolves
+  // to 127.0.0.1 is caught too.
+  static curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
+    auto* self = static_cast<Transfer*>(user);
+    if (!self->allow_private_address) {
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* raw = nullptr;
+      if (address->family == AF_INET) {
+        raw = &reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr;
+      } else if (address->family == AF_INET6) {
+        raw = &reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr;
+      }
+      if (raw == nullptr || inet_ntop(address->family, raw, text, sizeof text) == nullptr ||
+          is_private_address(text)) {
+        self->result.aborted = "private-address";
+        self->result.ip_address = text;
+        return CURL_SOCKET_BAD;
+      }
+    }
+    return ::socket(address->family, address->socktype, address->protocol);
   }
 
   static int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
@@ -166,6 +193,10 @@ struct Fetcher::Impl {
       result.error = "body larger than " + std::to_string(options.max_body_bytes) + " bytes";
       return;
     }
+    if (result.aborted == "private-address") {
+      result.error = "refused to connect to private address " + result.ip_address;
+      return;
+    }
     if (result.aborted == "content-type") {
       result.error = "unwanted content type '" + result.header("Content-Type") + "'";
       return;
@@ -203,12 +234,13 @@ const FetcherOptions& Fetcher::options() const { return impl_->options; }
 
 size_t Fetcher::active() const { return impl_->transfers.size(); }
 
-void Fetcher::start(uint64_t token, const std::string& url, bool any_content_type) {
+void Fetcher::start(uint64_t token, const std::string& url, const RequestOptions& request) {
   auto transfer = std::make_unique<Transfer>();
   Transfer* t = transfer.get();
   const FetcherOptions& options = impl_->options;
   t->options = &impl_->options;
-  t->check_content_type = !any_content_type && options.want_content_type != nullptr;
+  t->check_content_type = !request.any_content_type && options.want_content_type != nullptr;
+  t->allow_private_address = request.allow_private_address;
   t->result.token = token;
   t->result.url = url;
   t->result.started = std::time(nullptr);
@@ -232,6 +264,14 @@ void Fetcher::start(uint64_t token, const std::string& url, bool any_content_typ
       t->request_headers,
       "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,application/pdf,"
       "text/plain;q=0.8,*/*;q=0.5");
+  if (!request.if_none_match.empty()) {
+    t->request_headers =
+        curl_slist_append(t->request_headers, ("If-None-Match: " + request.if_none_match).c_str());
+  }
+  if (!request.if_modified_since.empty()) {
+    t->request_headers = curl_slist_append(
+        t->request_headers, ("If-Modified-Since: " + request.if_modified_since).c_str());
+  }
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->request_headers);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout_seconds * 1000));
@@ -245,6 +285,8 @@ void Fetcher::start(uint64_t token, const std::string& url, bool any_content_typ
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Transfer::on_open_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t);
   curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, &Transfer::on_debug);
   curl_easy_setopt(easy, CURLOPT_DEBUGDATA, t);
   curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);  // needed for the request bytes, via on_debug

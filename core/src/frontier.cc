@@ -37,6 +37,22 @@ CREATE TABLE IF NOT EXISTS urls (
 CREATE INDEX IF NOT EXISTS urls_queue ON urls (state, host_key, depth, id);
 )sql";
 
+// Added without a version change: older readers ignore them, and every open
+// creates them if missing.
+constexpr const char* kAdditions = R"sql(
+CREATE INDEX IF NOT EXISTS urls_digest ON urls (content_digest) WHERE content_digest != '';
+CREATE TABLE IF NOT EXISTS robots (
+  origin     TEXT PRIMARY KEY,
+  status     INTEGER NOT NULL,
+  body       BLOB NOT NULL,
+  fetch_time INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS crawl_state (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql";
+
 constexpr const char* kEntryColumns =
     "id, url, host_key, depth, redirects, referrer, state, reason, detail, http_status, etag, "
     "last_modified, content_digest, content_type, fetch_time, canonical_url, warc_file, "
@@ -173,6 +189,7 @@ Result<Frontier> Frontier::open(const std::string& path) {
                          "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
     if (auto ok = impl->exec(create.c_str()); !ok) return std::move(ok).take_error();
   }
+  if (auto ok = impl->exec(kAdditions); !ok) return std::move(ok).take_error();
   if (auto ok = impl->exec("UPDATE urls SET state = 'queued' WHERE state = 'fetching'"); !ok) {
     return std::move(ok).take_error();
   }
@@ -353,7 +370,104 @@ Result<std::map<int, int64_t>> Frontier::count_by_status() {
 }
 
 Result<int64_t> Frontier::count_attempted() {
-  return impl_->single_integer("SELECT COUNT(*) FROM urls WHERE fetch_time != 0");
+  return impl_->single_integer(
+      "SELECT COUNT(*) FROM urls WHERE fetch_time != 0 AND state != 'queued'");
+}
+
+Result<int64_t> Frontier::count_attempted(const std::string& host_key) {
+  Statement select(impl_->db,
+                   "SELECT COUNT(*) FROM urls WHERE host_key = ? AND fetch_time != 0 "
+                   "AND state != 'queued'");
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  select.bind(1, host_key);
+  if (select.step() != SQLITE_ROW) return impl_->error("query failed");
+  return select.integer(0);
+}
+
+Result<std::map<std::string, std::map<UrlState, int64_t>>> Frontier::count_by_host() {
+  Statement select(impl_->db,
+                   "SELECT host_key, state, COUNT(*) FROM urls GROUP BY host_key, state");
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  std::map<std::string, std::map<UrlState, int64_t>> counts;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    if (auto state = url_state_from_string(select.text(1))) {
+      counts[select.text(0)][*state] = select.integer(2);
+    }
+  }
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return counts;
+}
+
+Result<std::optional<FrontierEntry>> Frontier::find_by_digest(const std::string& digest,
+                                                              int64_t id) {
+  std::string sql = std::string("SELECT ") + kEntryColumns +
+                    " FROM urls WHERE content_digest = ? AND content_digest != '' AND id != ? "
+                    "AND state = 'fetched' AND reason != 'duplicate' ORDER BY id LIMIT 1";
+  Statement select(impl_->db, sql.c_str());
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  select.bind(1, digest);
+  select.bind(2, id);
+  int rc = select.step();
+  if (rc == SQLITE_DONE) return std::optional<FrontierEntry>();
+  if (rc != SQLITE_ROW) return impl_->error("query failed");
+  return std::optional<FrontierEntry>(read_entry(select));
+}
+
+Status Frontier::set_reason(int64_t id, const std::string& reason, const std::string& detail) {
+  Statement update(impl_->db, "UPDATE urls SET reason = ?, detail = ? WHERE id = ?");
+  if (!update.ok()) return impl_->error("cannot prepare update");
+  update.bind(1, reason);
+  update.bind(2, detail);
+  update.bind(3, id);
+  if (update.step() != SQLITE_DONE) return impl_->error("cannot update reason");
+  return {};
+}
+
+Result<std::optional<CachedRobots>> Frontier::cached_robots(const std::string& origin) {
+  Statement select(impl_->db, "SELECT status, body, fetch_time FROM robots WHERE origin = ?");
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  select.bind(1, origin);
+  int rc = select.step();
+  if (rc == SQLITE_DONE) return std::optional<CachedRobots>();
+  if (rc != SQLITE_ROW) return impl_->error("query failed");
+  return std::optional<CachedRobots>(
+      CachedRobots{static_cast<int>(select.integer(0)), select.text(1), select.integer(2)});
+}
+
+Status Frontier::store_robots(const std::string& origin, const CachedRobots& robots) {
+  Statement insert(impl_->db,
+                   "INSERT OR REPLACE INTO robots (origin, status, body, fetch_time) "
+                   "VALUES (?, ?, ?, ?)");
+  if (!insert.ok()) return impl_->error("cannot prepare insert");
+  insert.bind(1, origin);
+  insert.bind(2, robots.status);
+  insert.bind(3, robots.body);
+  insert.bind(4, robots.fetch_time);
+  if (insert.step() != SQLITE_DONE) return impl_->error("cannot store robots.txt");
+  return {};
+}
+
+Result<int64_t> Frontier::begin_recrawl() {
+  auto running =
+      impl_->single_integer("SELECT COUNT(*) FROM crawl_state WHERE key = 'recrawl_started'");
+  if (!running) return running;
+  if (*running > 0) return int64_t{0};
+  if (auto ok = impl_->exec("BEGIN IMMEDIATE"); !ok) return std::move(ok).take_error();
+  std::string sql = "INSERT INTO crawl_state (key, value) VALUES ('recrawl_started', '" +
+                    std::to_string(std::time(nullptr)) +
+                    "'); UPDATE urls SET state = 'queued' WHERE state IN ('fetched', 'failed');";
+  if (auto ok = impl_->exec(sql.c_str()); !ok) {
+    (void)impl_->exec("ROLLBACK");
+    return std::move(ok).take_error();
+  }
+  int64_t queued = sqlite3_changes(impl_->db);
+  if (auto ok = impl_->exec("COMMIT"); !ok) return std::move(ok).take_error();
+  return queued;
+}
+
+Status Frontier::end_recrawl() {
+  return impl_->exec("DELETE FROM crawl_state WHERE key = 'recrawl_started'");
 }
 
 }  // namespace medsearch

@@ -164,4 +164,27 @@ RobotsPolicy robots_policy_for_response(int status, std::string_view body,
   return RobotsPolicy::disallow_all();
 }
 
+RobotsDirectives parse_x_robots_tag(std::string_view value, std::string_view product_token) {
+  RobotsDirectives directives;
+  // "googlebot: noindex, nofollow" addresses one agent up to the next "agent:".
+  bool applies = true;
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string part = to_lower(trim(value.substr(0, comma)));
+    value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
+    if (size_t colon = part.find(':'); colon != std::string::npos) {
+      std::string agent(trim(std::string_view(part).substr(0, colon)));
+      // "unavailable_after: DATE" is a directive with a value, not an agent.
+      if (agent != "unavailable_after") {
+        applies = agent == product_token || agent == "*";
+        part = std::string(trim(std::string_view(part).substr(colon + 1)));
+      }
+    }
+    if (!applies) continue;
+    if (part == "noindex" || part == "none") directives.noindex = true;
+    if (part == "nofollow" || part == "none") directives.nofollow = true;
+  }
+  return directives;
+}
+
 }  // namespace medsearch

@@ -134,6 +134,38 @@ std::string gzip_compress(std::string_view data) {
   return out;
 }
 
+Result<std::string> gunzip(std::string_view data, size_t max_bytes) {
+  std::string out;
+  // A .gz file may hold several members; each is inflated in turn.
+  while (!data.empty()) {
+    z_stream stream{};
+    if (inflateInit2(&stream, 15 + 16) != Z_OK) return fail("cannot initialise zlib");
+    std::array<unsigned char, kChunkBytes> buffer;
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+      stream.next_out = buffer.data();
+      stream.avail_out = buffer.size();
+      rc = inflate(&stream, Z_NO_FLUSH);
+      if ((rc != Z_OK && rc != Z_STREAM_END) ||
+          (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0)) {
+        std::string message = stream.msg ? stream.msg : "truncated data";
+        inflateEnd(&stream);
+        return fail("corrupt gzip data: " + message);
+      }
+      out.append(reinterpret_cast<char*>(buffer.data()), buffer.size() - stream.avail_out);
+      if (out.size() > max_bytes) {
+        inflateEnd(&stream);
+        return fail("gzip data inflates to more than " + std::to_string(max_bytes) + " bytes");
+      }
+    }
+    data.remove_prefix(data.size() - stream.avail_in);
+    inflateEnd(&stream);
+  }
+  return out;
+}
+
 namespace {
 
 struct HttpMessage {
@@ -636,6 +668,23 @@ Result<std::optional<WarcRecord>> WarcReader::next() {
 
 uint64_t WarcReader::offset() const { return impl_->offset_of(impl_->consumed); }
 
+Status WarcReader::seek(uint64_t offset) {
+  Impl& impl = *impl_;
+  if (std::fseek(impl.file, static_cast<long>(offset), SEEK_SET) != 0) {
+    return fail(system_error("cannot seek in", impl.path));
+  }
+  impl.file_position = offset;
+  impl.stream.avail_in = 0;
+  impl.in_member = false;
+  impl.buffer.clear();
+  impl.buffer_start = 0;
+  impl.consumed = 0;
+  impl.decompressed = 0;
+  impl.members.clear();
+  impl.error.reset();
+  return {};
+}
+
 // ---------------------------------------------------------------------------
 // Writer
 
@@ -830,6 +879,16 @@ Result<WarcLocation> WarcWriter::write_record(
 }
 
 Result<WarcLocation> WarcWriter::write_exchange(const WarcExchange& exchange) {
+  return write_pair(exchange, nullptr);
+}
+
+Result<WarcLocation> WarcWriter::write_revisit(const WarcExchange& exchange,
+                                               const WarcRevisit& revisit) {
+  return write_pair(exchange, &revisit);
+}
+
+Result<WarcLocation> WarcWriter::write_pair(const WarcExchange& exchange,
+                                            const WarcRevisit* revisit) {
   if (fd_ < 0) return fail("WARC writer is not open");
   if (auto rolled = roll_over_if_full(); !rolled) return std::move(rolled).take_error();
   std::string date = warc_date(exchange.date != 0 ? exchange.date : std::time(nullptr));
@@ -848,7 +907,7 @@ Result<WarcLocation> WarcWriter::write_exchange(const WarcExchange& exchange) {
   request_fields.emplace_back("Content-Length", std::to_string(exchange.request.size()));
 
   std::vector<std::pair<std::string, std::string>> response_fields = {
-      {"WARC-Type", "response"},
+      {"WARC-Type", revisit ? "revisit" : "response"},
       {"WARC-Record-ID", response_id},
       {"WARC-Date", date},
       {"WARC-Target-URI", exchange.target_uri},
@@ -858,7 +917,19 @@ Result<WarcLocation> WarcWriter::write_exchange(const WarcExchange& exchange) {
   if (!warcinfo_id_.empty()) response_fields.emplace_back("WARC-Warcinfo-ID", warcinfo_id_);
   response_fields.emplace_back("Content-Type", "application/http;msgtype=response");
   response_fields.emplace_back("WARC-Block-Digest", warc_sha1_digest(exchange.response));
-  if (auto payload = http_payload(exchange.response)) {
+  if (revisit) {
+    // A revisit names the payload it repeats rather than digesting its own.
+    response_fields.emplace_back("WARC-Profile", revisit->profile);
+    if (!revisit->refers_to.empty())
+      response_fields.emplace_back("WARC-Refers-To", revisit->refers_to);
+    response_fields.emplace_back("WARC-Refers-To-Target-URI", revisit->refers_to_target_uri);
+    if (!revisit->refers_to_date.empty()) {
+      response_fields.emplace_back("WARC-Refers-To-Date", revisit->refers_to_date);
+    }
+    if (!revisit->payload_digest.empty()) {
+      response_fields.emplace_back("WARC-Payload-Digest", revisit->payload_digest);
+    }
+  } else if (auto payload = http_payload(exchange.response)) {
     response_fields.emplace_back("WARC-Payload-Digest", warc_sha1_digest(*payload));
   }
   response_fields.emplace_back("Content-Length", std::to_string(exchange.response.size()));

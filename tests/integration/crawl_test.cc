@@ -103,8 +103,11 @@ std::map<std::string, int> warc_responses(const std::string& out,
   return responses;
 }
 
+// The frontier of a crawl by path. Every URL must be on `server` unless
+// `other_servers` (then the URLs of other servers are left out).
 std::map<std::string, FrontierEntry> frontier_by_path(const std::string& out,
-                                                      const FixtureServer& server) {
+                                                      const FixtureServer& server,
+                                                      bool other_servers = false) {
   auto frontier = Frontier::open(out + "/frontier.sqlite");
   REQUIRE(frontier.ok());
   auto entries = frontier->entries();
@@ -112,6 +115,7 @@ std::map<std::string, FrontierEntry> frontier_by_path(const std::string& out,
   std::map<std::string, FrontierEntry> by_path;
   std::string origin = server.url("");
   for (auto& entry : *entries) {
+    if (other_servers && entry.url.rfind(origin + "/", 0) != 0) continue;
     REQUIRE(entry.url.rfind(origin, 0) == 0);
     by_path[entry.url.substr(origin.size())] = entry;
   }
@@ -278,7 +282,8 @@ TEST_CASE("medcrawl crawls a small site, obeying robots.txt", "[crawl]") {
       {"/missing.html", UrlState::kFailed, "http-404", 404, 1},
       {"/image.png", UrlState::kSkipped, "content-type", 200, 1},
       {"/private/secret.html", UrlState::kSkipped, "robots", 0, 1},
-      {"/index.html", UrlState::kFetched, "", 200, 2},
+      // The same bytes as "/": recorded as a duplicate of the first copy.
+      {"/index.html", UrlState::kFetched, "duplicate", 200, 2},
   };
   auto frontier = frontier_by_path(out.path(), server);
   CHECK(frontier.size() == std::size(expected));  // no mailto:, no other host, no fragment
@@ -300,6 +305,7 @@ TEST_CASE("medcrawl crawls a small site, obeying robots.txt", "[crawl]") {
       CHECK(entry.content_digest.rfind("sha1:", 0) == 0);
     }
   }
+  CHECK(frontier["/index.html"].detail == server.url("/"));
   CHECK(frontier["/old"].redirects == 0);
   CHECK(frontier["/moved.html"].redirects == 1);
   CHECK(frontier["/moved.html"].referrer == server.url("/old"));
@@ -563,6 +569,632 @@ TEST_CASE("medcrawl stops cleanly on SIGTERM", "[crawl]") {
   auto writer = WarcWriter::open(out / "warc");
   REQUIRE(writer.ok());
   CHECK(writer->truncated_bytes() == 0);
+}
+
+// One record as the independent reader (tests/support/warc_check.py) sees it.
+struct CheckedRecord {
+  std::string type, uri, status, id, payload_digest, refers_to;
+};
+
+// Reads every WARC file of a crawl with the independent reader, which fails
+// the test on any deviation from WARC 1.1; returns the records in order.
+std::vector<CheckedRecord> independent_warc_read(const std::string& out) {
+  std::vector<std::string> argv = {"/usr/bin/env", "python3",
+                                   testing::source_path("tests/support/warc_check.py")};
+  std::set<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(out + "/warc")) {
+    files.insert(entry.path().string());
+  }
+  argv.insert(argv.end(), files.begin(), files.end());
+  auto result = run_process(argv);
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  std::vector<CheckedRecord> records;
+  std::istringstream lines(result.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    std::istringstream fields(line);
+    CheckedRecord record;
+    std::getline(fields, record.type, '\t');
+    std::getline(fields, record.uri, '\t');
+    std::getline(fields, record.status, '\t');
+    std::getline(fields, record.id, '\t');
+    std::getline(fields, record.payload_digest, '\t');
+    std::getline(fields, record.refers_to, '\t');
+    records.push_back(record);
+  }
+  return records;
+}
+
+std::vector<std::string> medcrawl_argv(const TempDir& out, std::vector<std::string> options) {
+  std::vector<std::string> argv = {bin_path("medcrawl"), "--out", out.path(), "--delay", "0"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  return argv;
+}
+
+void serve(FixtureServer& server, const std::string& path, int status, const std::string& body,
+           const std::string& type = "text/html; charset=utf-8",
+           std::vector<std::pair<std::string, std::string>> headers = {}) {
+  server.http().Get(path, [=](const httplib::Request&, httplib::Response& response) {
+    response.status = status;
+    for (const auto& [name, value] : headers) response.set_header(name, value);
+    response.set_content(body, type);
+  });
+}
+
+TEST_CASE("medcrawl --sitemaps reads robots.txt Sitemap lines, indexes and gzipped sitemaps",
+          "[crawl][sitemap]") {
+  TempDir site;
+  auto urlset = [](std::vector<std::string> paths) {
+    std::string xml =
+        R"(<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">)";
+    for (const auto& path : paths) xml += "<url><loc>%ORIGIN%" + path + "</loc></url>";
+    return xml + "</urlset>";
+  };
+  write_site(site, {{"robots.txt",
+                     "User-agent: *\nDisallow: /private/\nSitemap: %ORIGIN%/maps/index.xml\n"},
+                    {"index.html", page("Home", {"linked.html"})},
+                    {"linked.html", page("Linked", {})},
+                    {"only-in-a.html", page("Only in sitemap A", {})},
+                    {"only-in-b.html", page("Only in sitemap B", {})},
+                    {"private/listed.html", page("Listed but disallowed", {})},
+                    {"maps/index.xml",
+                     "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+                     "<sitemap><loc>%ORIGIN%/maps/a.xml</loc></sitemap>"
+                     "<sitemap><loc>%ORIGIN%/maps/b.xml.gz</loc></sitemap></sitemapindex>"},
+                    {"maps/a.xml", urlset({"/only-in-a.html", "/private/listed.html"})}});
+  // The gzipped sitemap is served as a file (application/gzip), not Content-Encoding.
+  std::string b =
+      "<urlset><url><loc>http://127.0.0.1:1/elsewhere.html</loc></url>"
+      "<url><loc>ORIGIN/only-in-b.html</loc></url></urlset>";
+  FixtureServer server(site.path());
+  server.start();
+  b.replace(b.find("ORIGIN"), 6, server.url(""));
+  write_file(site / "maps/b.xml.gz", gzip_compress(b));
+
+  SECTION("without --sitemaps only links are followed") {
+    TempDir out;
+    auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+    REQUIRE(result.exit_code == 0);
+    auto frontier = frontier_by_path(out.path(), server);
+    CHECK(frontier.count("/only-in-a.html") == 0);
+    CHECK(count_paths(server.requests(), "/maps/") == 0);
+  }
+  SECTION("with --sitemaps the listed pages are crawled too") {
+    TempDir out;
+    auto result = run_process(medcrawl_argv(out, {"--sitemaps", server.url("/")}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto frontier = frontier_by_path(out.path(), server);
+    CHECK(frontier["/only-in-a.html"].state == UrlState::kFetched);
+    CHECK(frontier["/only-in-a.html"].referrer == server.url("/maps/a.xml"));
+    CHECK(frontier["/only-in-b.html"].state == UrlState::kFetched);
+    CHECK(frontier["/private/listed.html"].state == UrlState::kSkipped);  // robots.txt still rules
+    CHECK(frontier["/private/listed.html"].reason == "robots");
+    CHECK(frontier["/linked.html"].state == UrlState::kFetched);
+    CHECK(frontier.count("/maps/a.xml") == 0);  // sitemaps are read, not recorded as pages
+    CHECK(result.err.find("sitemap " + server.url("/maps/b.xml.gz") +
+                          ": 1 URLs, 1 on other hosts") != std::string::npos);
+    auto paths = requested_paths(server.requests());
+    CHECK(std::count(paths.begin(), paths.end(), "/maps/index.xml") == 1);
+    CHECK(std::count(paths.begin(), paths.end(), "/private/listed.html") == 0);
+    // Sitemaps are archived like any other exchange.
+    auto records = independent_warc_read(out.path());
+    CHECK(std::count_if(records.begin(), records.end(), [&](const CheckedRecord& r) {
+            return r.type == "response" && r.uri == server.url("/maps/b.xml.gz");
+          }) == 1);
+  }
+}
+
+TEST_CASE("medcrawl --sitemaps falls back to /sitemap.xml", "[crawl][sitemap]") {
+  TempDir site, out;
+  write_site(site,
+             {{"index.html", page("Home", {})},
+              {"orphan.html", page("Orphan", {})},
+              {"sitemap.xml", "<urlset><url><loc>%ORIGIN%/orphan.html</loc></url></urlset>"}});
+  FixtureServer server(site.path());
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {"--sitemaps", server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(frontier_by_path(out.path(), server)["/orphan.html"].state == UrlState::kFetched);
+}
+
+TEST_CASE("medcrawl keeps to its scope and refuses private addresses", "[crawl][scope]") {
+  TempDir site;
+  FixtureServer server(site.path());
+  server.start();
+  std::string port = std::to_string(server.port());
+  std::string long_path = "/long/" + std::string(100, 'x') + ".html";
+  write_site(site,
+             {{"index.html",
+               page("Home", {"/articles/a.html", "/articles/a.html?print=1", "/about.html",
+                             long_path, "http://localhost:" + port + "/via-localhost.html",
+                             "file:///etc/passwd", "ftp://127.0.0.1/x", "http://other.invalid/x"})},
+              {"articles/a.html", page("A", {})},
+              {"about.html", page("About", {})},
+              {"via-localhost.html", page("Via localhost", {})},
+              {long_path.substr(1), page("Long", {})}});
+  struct Case {
+    std::vector<std::string> options;
+    std::map<std::string, std::string> reasons;  // path -> expected reason ("" fetched, "-" absent)
+  };
+  const Case cases[] = {
+      {{},
+       {{"/articles/a.html", ""},
+        {"/about.html", ""},
+        {long_path, ""},
+        {"/via-localhost.html", "-"}}},
+      {{"--allow-domain", "localhost"},
+       {{"/articles/a.html", ""}, {"/via-localhost.html", "private-address"}}},
+      {{"--allow-domain", "localhost", "--allow-private"}, {{"/via-localhost.html", ""}}},
+      {{"--include", "/articles/", "--exclude", "print=", "--max-url-length", "60"},
+       {{"/articles/a.html", ""},
+        {"/articles/a.html?print=1", "excluded"},
+        {"/about.html", "not-included"},
+        {long_path, "url-too-long"}}},
+  };
+  for (const Case& c : cases) {
+    TempDir out;
+    std::vector<std::string> options = c.options;
+    options.push_back(server.url("/"));
+    size_t before = server.requests().size();
+    auto result = run_process(medcrawl_argv(out, options));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto entries = Frontier::open(out / "frontier.sqlite")->entries();
+    REQUIRE(entries.ok());
+    std::map<std::string, FrontierEntry> by_path;
+    for (const auto& entry : *entries) {
+      CHECK(entry.url.rfind("http", 0) == 0);  // never file:, ftp: or another scheme
+      CHECK(entry.url.find("other.invalid") == std::string::npos);
+      by_path[entry.url.substr(entry.url.find('/', 8))] = entry;
+    }
+    bool localhost_requested = false;
+    for (const auto& entry : requested_paths(server.requests(), before)) {
+      if (entry == "/via-localhost.html") localhost_requested = true;
+    }
+    for (const auto& [path, reason] : c.reasons) {
+      INFO(path);
+      if (reason == "-") {
+        CHECK(by_path.count(path) == 0);
+      } else if (reason.empty()) {
+        REQUIRE(by_path.count(path) == 1);
+        CHECK(by_path[path].state == UrlState::kFetched);
+      } else {
+        REQUIRE(by_path.count(path) == 1);
+        CHECK(by_path[path].state == UrlState::kSkipped);
+        CHECK(by_path[path].reason == reason);
+      }
+    }
+    bool private_allowed =
+        std::find(c.options.begin(), c.options.end(), "--allow-private") != c.options.end();
+    CHECK(localhost_requested == private_allowed);
+  }
+}
+
+TEST_CASE("Fetcher refuses to connect to private addresses when told to", "[crawl][fetcher]") {
+  TempDir site;
+  write_site(site, {{"index.html", page("Home", {})}});
+  FixtureServer server(site.path());
+  server.start();
+  Fetcher fetcher;
+  RequestOptions refuse;
+  refuse.allow_private_address = false;
+  // "localhost" resolves to loopback: refused on the address actually connected to.
+  fetcher.start(1, "http://localhost:" + std::to_string(server.port()) + "/", refuse);
+  fetcher.start(2, server.url("/"));
+  std::map<uint64_t, FetchResult> results;
+  while (fetcher.active() > 0) {
+    for (auto& result : fetcher.poll(100)) results[result.token] = std::move(result);
+  }
+  CHECK(results[1].aborted == "private-address");
+  CHECK(results[1].error.find("private address") != std::string::npos);
+  CHECK(results[2].ok());
+  // The server logs a request just after answering it.
+  for (int i = 0; i < 100 && server.requests().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("medcrawl stops a calendar trap with the per-host and URL length caps",
+          "[crawl][scope]") {
+  TempDir site;
+  write_site(site, {{"index.html", page("Home", {"/calendar?month=1", "/deeper/"})}});
+  FixtureServer server(site.path());
+  // Every month links to the next and the previous: an infinite URL space.
+  server.http().Get("/calendar", [](const httplib::Request& request, httplib::Response& response) {
+    int month = std::stoi(request.get_param_value("month"));
+    response.set_content(
+        page("Month " + std::to_string(month), {"/calendar?month=" + std::to_string(month + 1),
+                                                "/calendar?month=" + std::to_string(month - 1)}),
+        "text/html");
+  });
+  // Every page links one level deeper: URLs grow without end.
+  server.http().Get(R"(/deeper/.*)", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(page("Deeper", {"more/"}), "text/html");
+  });
+  server.start();
+  TempDir out;
+  auto result =
+      run_process(medcrawl_argv(out, {"--max-pages-per-host", "12", "--max-url-length", "60",
+                                      "--max-depth", "1000", "--max-pages", "0", server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto log = server.requests();
+  CHECK(log.size() == 13);  // robots.txt and 12 pages
+  auto entries = Frontier::open(out / "frontier.sqlite")->entries();
+  REQUIRE(entries.ok());
+  std::map<std::string, int> reasons;
+  for (const auto& entry : *entries) {
+    if (entry.state == UrlState::kSkipped) ++reasons[entry.reason];
+  }
+  CHECK(reasons["host-page-limit"] > 0);
+  CHECK(result.err.find("host-page-limit") != std::string::npos);
+
+  SECTION("the URL length cap alone ends the growing URLs") {
+    TempDir out2;
+    auto again = run_process(medcrawl_argv(
+        out2, {"--max-url-length", "60", "--max-depth", "1000", server.url("/deeper/")}));
+    REQUIRE(again.exit_code == 0);
+    auto deeper = Frontier::open(out2 / "frontier.sqlite")->entries();
+    REQUIRE(deeper.ok());
+    size_t fetched = 0, too_long = 0;
+    for (const auto& entry : *deeper) {
+      fetched += entry.state == UrlState::kFetched;
+      too_long += entry.reason == "url-too-long";
+    }
+    CHECK(fetched > 3);
+    CHECK(too_long == 1);
+  }
+}
+
+TEST_CASE("medcrawl backs off on 429 and 503, honouring Retry-After", "[crawl][politeness]") {
+  TempDir site, out;
+  write_site(site, {{"robots.txt", "User-agent: *\nDisallow:\n"},
+                    {"index.html", page("Home", {"/busy", "/down"})}});
+  FixtureServer server(site.path());
+  auto busy_calls = std::make_shared<std::atomic<int>>(0);
+  // Busy once (429, Retry-After: 1), then fine.
+  server.http().Get("/busy", [busy_calls](const httplib::Request&, httplib::Response& response) {
+    if ((*busy_calls)++ == 0) {
+      response.status = 429;
+      response.set_header("Retry-After", "1");
+      response.set_content("slow down", "text/plain");
+      return;
+    }
+    response.set_content(page("Busy", {}), "text/html");
+  });
+  // Always down: given up after --max-retries... retries (3 by default).
+  serve(server, "/down", 503, "down", "text/plain", {{"Retry-After", "0"}});
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto log = server.requests();
+  std::vector<std::chrono::steady_clock::time_point> busy_times;
+  for (const auto& entry : log) {
+    if (entry.path == "/busy") busy_times.push_back(entry.time);
+  }
+  REQUIRE(busy_times.size() == 2);
+  std::chrono::duration<double> waited = busy_times[1] - busy_times[0];
+  CHECK(waited.count() >= 0.95);
+  CHECK(count_paths(log, "/down") == 4);
+  auto frontier = frontier_by_path(out.path(), server);
+  CHECK(frontier["/busy"].state == UrlState::kFetched);
+  CHECK(frontier["/busy"].http_status == 200);
+  CHECK(frontier["/down"].state == UrlState::kFailed);
+  CHECK(frontier["/down"].reason == "http-503");
+  CHECK(result.err.find("requests this run: 3 pages") != std::string::npos);
+  CHECK(result.err.find("waiting 1 s") != std::string::npos);
+}
+
+TEST_CASE("medcrawl skips hosts whose Crawl-delay is over --max-crawl-delay",
+          "[crawl][politeness]") {
+  TempDir site, out;
+  write_site(
+      site, {{"robots.txt", "User-agent: *\nCrawl-delay: 45\n"}, {"index.html", page("Home", {})}});
+  FixtureServer server(site.path());
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(requested_paths(server.requests()) == std::vector<std::string>{"/robots.txt"});
+  auto frontier = frontier_by_path(out.path(), server);
+  CHECK(frontier["/"].state == UrlState::kSkipped);
+  CHECK(frontier["/"].reason == "crawl-delay");
+  CHECK(result.err.find("Crawl-delay 45 s, more than --max-crawl-delay 30") != std::string::npos);
+}
+
+TEST_CASE("medcrawl follows robots.txt redirects and caches robots.txt across runs",
+          "[crawl][robots]") {
+  TempDir site, out;
+  write_site(site, {{"real-robots.txt", "User-agent: *\nDisallow: /hidden\n"},
+                    {"index.html", page("Home", {"hidden.html", "shown.html"})},
+                    {"hidden.html", page("Hidden", {})},
+                    {"shown.html", page("Shown", {})}});
+  write_file(site / "routes.tsv",
+             "/robots.txt\t301\t/moved-robots.txt\n/moved-robots.txt\t302\t/real-robots.txt\n");
+  FixtureServer server(site.path(), site / "routes.tsv");
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto frontier = frontier_by_path(out.path(), server);
+  CHECK(frontier["/hidden.html"].reason == "robots");
+  CHECK(frontier["/shown.html"].state == UrlState::kFetched);
+  CHECK(frontier.count("/real-robots.txt") == 0);
+  size_t before = server.requests().size();
+  // A new seed on the same host: robots.txt comes from the cache (fresh for 24 hours).
+  write_file(site / "new.html", page("New", {"hidden.html"}));
+  auto again = run_process(medcrawl_argv(out, {server.url("/new.html")}));
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(requested_paths(server.requests(), before) == std::vector<std::string>{"/new.html"});
+  CHECK(again.err.find("(cached)") != std::string::npos);
+}
+
+TEST_CASE("medcrawl waits while robots.txt answers 5xx and asks again later", "[crawl][robots]") {
+  TempDir site_a, site_b, out;
+  write_site(site_a, {{"index.html", page("A", {"a2.html"})}, {"a2.html", page("A2", {})}});
+  write_site(site_b, {{"robots.txt", "User-agent: *\nDisallow:\n"},
+                      {"index.html", page("B", {"/slow/1"})}});
+  FixtureServer a(site_a.path()), b(site_b.path());
+  auto robots_calls = std::make_shared<std::atomic<int>>(0);
+  a.http().Get("/robots.txt", [robots_calls](const httplib::Request&, httplib::Response& response) {
+    if ((*robots_calls)++ == 0) {
+      response.status = 503;
+      response.set_content("maintenance", "text/plain");
+      return;
+    }
+    response.set_content("User-agent: *\nDisallow: /a2\n", "text/plain");
+  });
+  // B keeps the crawl going for about a second: long enough for A's retry.
+  add_slow_pages(b, 5, std::chrono::milliseconds(200));
+  a.start();
+  b.start();
+  auto result = run_process(
+      medcrawl_argv(out, {"--robots-retry", "0.3", "--max-depth", "20", a.url("/"), b.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto log = a.requests();
+  REQUIRE(log.size() >= 2);
+  CHECK(log[0].path == "/robots.txt");
+  CHECK(log[1].path == "/robots.txt");  // no page before robots.txt was readable
+  std::chrono::duration<double> gap = log[1].time - log[0].time;
+  CHECK(gap.count() >= 0.25);
+  auto frontier = frontier_by_path(out.path(), a, /*other_servers=*/true);
+  CHECK(frontier["/"].state == UrlState::kFetched);
+  CHECK(frontier["/a2.html"].reason == "robots");
+  CHECK(result.err.find("asking again in 0.3 s") != std::string::npos);
+
+  SECTION("a host whose robots.txt stays unreachable keeps its URLs queued") {
+    TempDir c_site, c_out;
+    write_site(c_site, {{"index.html", page("C", {})}});
+    FixtureServer c(c_site.path());
+    serve(c, "/robots.txt", 500, "broken", "text/plain");
+    c.start();
+    auto run = run_process(medcrawl_argv(c_out, {"--robots-retry", "0", c.url("/")}));
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(requested_paths(c.requests()) ==
+          std::vector<std::string>{"/robots.txt", "/robots.txt", "/robots.txt"});
+    CHECK(frontier_by_path(c_out.path(), c)["/"].state == UrlState::kQueued);
+    CHECK(run.err.find("its URLs stay queued") != std::string::npos);
+  }
+}
+
+TEST_CASE("medcrawl respects meta robots and X-Robots-Tag noindex and nofollow",
+          "[crawl][robots]") {
+  TempDir site, out;
+  write_site(site,
+             {{"index.html", page("Home", {"meta-noindex.html", "meta-nofollow.html",
+                                           "/header-nofollow", "/header-noindex", "/other-bot"})},
+              {"meta-noindex.html",
+               "<html><head><meta name=\"robots\" content=\"noindex\"></head><body>"
+               "<a href=\"from-noindex.html\">x</a></body></html>"},
+              {"meta-nofollow.html",
+               "<html><head><meta name=\"robots\" content=\"nofollow\"></head><body>"
+               "<a href=\"never-1.html\">x</a></body></html>"},
+              {"from-noindex.html", page("Followed from a noindex page", {})},
+              {"from-other-bot.html", page("Followed", {})}});
+  FixtureServer server(site.path());
+  serve(server, "/header-nofollow", 200, page("H", {"never-2.html"}), "text/html",
+        {{"X-Robots-Tag", "nofollow"}});
+  serve(server, "/header-noindex", 200, page("N", {}), "text/html",
+        {{"X-Robots-Tag", "noindex, noarchive"}});
+  serve(server, "/other-bot", 200, page("O", {"from-other-bot.html"}), "text/html",
+        {{"X-Robots-Tag", "otherbot: none"}});
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto frontier = frontier_by_path(out.path(), server);
+  CHECK(frontier["/meta-noindex.html"].reason == "noindex");
+  CHECK(frontier["/header-noindex"].reason == "noindex");
+  CHECK(frontier["/other-bot"].reason == "");
+  CHECK(frontier["/from-noindex.html"].state == UrlState::kFetched);  // noindex still follows
+  CHECK(frontier["/from-other-bot.html"].state == UrlState::kFetched);
+  CHECK(frontier.count("/never-1.html") == 0);
+  CHECK(frontier.count("/never-2.html") == 0);
+}
+
+TEST_CASE("medcrawl follows redirect chains up to 5 hops and survives loops", "[crawl]") {
+  TempDir site, out;
+  write_site(site, {{"index.html", page("Home", {"/r1", "/loop-a", "/to-file", "/to-private"})},
+                    {"end.html", page("End", {})},
+                    {"far.html", page("Far", {})}});
+  write_file(site / "routes.tsv",
+             "/r1\t301\t/r2\n/r2\t302\t/r3\n/r3\t307\t/r4\n/r4\t308\t/r5\n/r5\t301\t/end.html\n"
+             "/far1\t301\t/far2\n/far2\t301\t/far3\n/far3\t301\t/far4\n/far4\t301\t/far5\n"
+             "/far5\t301\t/far6\n/far6\t301\t/far.html\n"
+             "/loop-a\t302\t/loop-b\n/loop-b\t302\t/loop-a\n"
+             "/to-file\t302\tfile:///etc/passwd\n/to-private\t302\thttp://10.0.0.1/x\n");
+  write_file(site / "index.html",
+             page("Home", {"/r1", "/far1", "/loop-a", "/to-file", "/to-private"}));
+  FixtureServer server(site.path(), site / "routes.tsv");
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto frontier = frontier_by_path(out.path(), server);
+  CHECK(frontier["/end.html"].state == UrlState::kFetched);  // five hops: followed
+  CHECK(frontier["/end.html"].redirects == 5);
+  CHECK(frontier["/far6"].detail.find("too many redirects") != std::string::npos);
+  CHECK(frontier.count("/far.html") == 0);  // six hops: not followed
+  CHECK(frontier["/loop-b"].state == UrlState::kFetched);
+  CHECK(frontier["/to-file"].detail.find("bad Location") != std::string::npos);
+  CHECK(frontier["/to-private"].detail.find("out of scope") != std::string::npos);
+  auto paths = requested_paths(server.requests());
+  CHECK(std::count(paths.begin(), paths.end(), "/loop-a") == 1);
+  CHECK(std::count(paths.begin(), paths.end(), "/loop-b") == 1);
+}
+
+TEST_CASE("medcrawl copes with gzip, oversized bodies, slow servers and broken HTML", "[crawl]") {
+  TempDir site, out;
+  // Broken markup and bytes that are not UTF-8, around links that must still be found.
+  write_site(site, {{"index.html", page("Home", {"/zipped", "/huge", "/slow", "broken.html"})},
+                    {"broken.html",
+                     "<html><body><p>caf\xe9 \xff\xfe<b><i>unclosed <a href=\"after-broken.html\">"
+                     "ok</a><table><tr><td><a href='also.html'>x</td></div></span></body>"},
+                    {"after-broken.html", page("After", {})},
+                    {"also.html", page("Also", {})},
+                    {"from-zipped.html", page("From zipped", {})}});
+  FixtureServer server(site.path());
+  server.http().Get("/zipped", [](const httplib::Request&, httplib::Response& response) {
+    response.set_header("Content-Encoding", "gzip");
+    response.set_content(gzip_compress(page("Zipped", {"from-zipped.html"})), "text/html");
+  });
+  serve(server, "/huge", 200, std::string(5000, 'x'), "application/pdf");
+  server.http().Get("/slow", [](const httplib::Request&, httplib::Response& response) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    response.set_content("late", "text/plain");
+  });
+  server.start();
+  auto result = run_process(
+      medcrawl_argv(out, {"--max-body-bytes", "2000", "--timeout", "0.5", server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto frontier = frontier_by_path(out.path(), server);
+  CHECK(frontier["/zipped"].state == UrlState::kFetched);
+  CHECK(frontier["/from-zipped.html"].state == UrlState::kFetched);
+  CHECK(frontier["/huge"].state == UrlState::kSkipped);
+  CHECK(frontier["/huge"].reason == "too-large");
+  CHECK(frontier["/slow"].state == UrlState::kFailed);
+  CHECK(frontier["/slow"].reason == "network");
+  CHECK(frontier["/broken.html"].state == UrlState::kFetched);
+  CHECK(frontier["/after-broken.html"].state == UrlState::kFetched);
+  CHECK(frontier["/also.html"].state == UrlState::kFetched);
+  // The gzip response is archived as received and reads back with a valid payload digest.
+  auto records = independent_warc_read(out.path());
+  CHECK(std::count_if(records.begin(), records.end(), [&](const CheckedRecord& r) {
+          return r.type == "response" && r.uri == server.url("/zipped");
+        }) == 1);
+}
+
+TEST_CASE("medcrawl --recrawl revisits with conditional GETs: 304, changed, gone",
+          "[crawl][recrawl]") {
+  TempDir site, out;
+  write_site(site, {{"robots.txt", "User-agent: *\nDisallow:\n"},
+                    {"index.html", page("Home", {"/same", "/changes", "/removed", "/withdrawn"})}});
+  FixtureServer server(site.path());
+  auto pass = std::make_shared<std::atomic<int>>(1);
+  server.http().Get("/same", [](const httplib::Request& request, httplib::Response& response) {
+    if (request.get_header_value("If-None-Match") == "\"v1\"") {
+      response.status = 304;
+      response.set_header("ETag", "\"v1\"");
+      return;
+    }
+    response.set_header("ETag", "\"v1\"");
+    response.set_content(page("Same", {}), "text/html");
+  });
+  server.http().Get(
+      "/changes", [pass](const httplib::Request& request, httplib::Response& response) {
+        response.set_header("Last-Modified", *pass == 1 ? "Mon, 01 Jan 2024 00:00:00 GMT"
+                                                        : "Tue, 02 Jan 2024 00:00:00 GMT");
+        if (*pass == 1 || request.get_header_value("If-Modified-Since").empty()) {
+          response.set_content(page("Changes v" + std::to_string(*pass), {}), "text/html");
+          return;
+        }
+        response.set_content(page("Changes v2", {}), "text/html");
+      });
+  server.http().Get("/removed", [pass](const httplib::Request&, httplib::Response& response) {
+    if (*pass == 1) {
+      response.set_content(page("Removed soon", {}), "text/html");
+    } else {
+      response.status = 404;
+      response.set_content("gone", "text/plain");
+    }
+  });
+  server.http().Get("/withdrawn", [pass](const httplib::Request&, httplib::Response& response) {
+    if (*pass == 1) {
+      response.set_content(page("Withdrawn soon", {}), "text/html");
+    } else {
+      response.status = 410;
+      response.set_content("withdrawn", "text/plain");
+    }
+  });
+  server.start();
+  auto first = run_process(medcrawl_argv(out, {server.url("/")}));
+  REQUIRE(first.exit_code == 0);
+  auto original = independent_warc_read(out.path());
+  *pass = 2;
+  size_t before = server.requests().size();
+  auto second = run_process(medcrawl_argv(out, {"--recrawl", server.url("/")}));
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.err.find("recrawl: 5 URLs queued again") != std::string::npos);
+  auto log = server.requests();
+  std::map<std::string, RequestLogEntry> requests;
+  for (size_t i = before; i < log.size(); ++i) requests[log[i].path] = log[i];
+  CHECK(requests["/same"].if_none_match == "\"v1\"");
+  CHECK(requests["/changes"].if_modified_since == "Mon, 01 Jan 2024 00:00:00 GMT");
+  CHECK(requests["/same"].status == 304);
+
+  auto frontier = frontier_by_path(out.path(), server);
+  CHECK(frontier["/same"].state == UrlState::kFetched);
+  CHECK(frontier["/same"].reason == "not-modified");
+  CHECK(frontier["/same"].http_status == 304);
+  CHECK(frontier["/changes"].state == UrlState::kFetched);
+  CHECK(frontier["/changes"].last_modified == "Tue, 02 Jan 2024 00:00:00 GMT");
+  CHECK(frontier["/removed"].state == UrlState::kGone);
+  CHECK(frontier["/removed"].reason == "http-404");
+  CHECK(frontier["/withdrawn"].state == UrlState::kGone);
+
+  // The archive: a revisit record naming the first response of /same, and a
+  // new response for /changes.
+  auto records = independent_warc_read(out.path());
+  auto find = [&](const std::vector<CheckedRecord>& list, const std::string& type,
+                  const std::string& path) {
+    std::vector<CheckedRecord> found;
+    for (const auto& r : list) {
+      if (r.type == type && r.uri == server.url(path)) found.push_back(r);
+    }
+    return found;
+  };
+  auto first_same = find(original, "response", "/same");
+  auto revisits = find(records, "revisit", "/same");
+  REQUIRE(first_same.size() == 1);
+  REQUIRE(revisits.size() == 1);
+  CHECK(revisits[0].refers_to == first_same[0].id);
+  CHECK(revisits[0].payload_digest == first_same[0].payload_digest);
+  CHECK(revisits[0].status == "304");
+  CHECK(find(records, "response", "/changes").size() == 2);
+  CHECK(find(records, "response", "/removed").back().status == "404");
+
+  SECTION("a finished recrawl is not resumed: the next --recrawl starts again") {
+    size_t mark = server.requests().size();
+    auto third = run_process(medcrawl_argv(out, {"--recrawl", server.url("/")}));
+    REQUIRE(third.exit_code == 0);
+    auto log_after = server.requests();
+    std::vector<RequestLogEntry> third_run(log_after.begin() + static_cast<long>(mark),
+                                           log_after.end());
+    CHECK(count_paths(third_run, "/same") == 1);
+    CHECK(count_paths(third_run, "/removed") == 0);  // gone stays gone
+  }
 }
 
 }  // namespace

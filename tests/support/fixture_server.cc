@@ -70,7 +70,8 @@ FixtureServer::~FixtureServer() { stop(); }
 
 httplib::Server& FixtureServer::http() { return *server_; }
 
-void FixtureServer::start(int port) {
+void FixtureServer::start(int port, const std::string& address) {
+  address_ = address;
   auto routes = load_routes(routes_file_);
   std::filesystem::path root = std::filesystem::canonical(root_);
   server_->Get(".*", [root, routes](const httplib::Request& req, httplib::Response& res) {
@@ -110,16 +111,18 @@ void FixtureServer::start(int port) {
                           req.get_header_value("Host"),
                           req.get_header_value("User-Agent"),
                           res.status,
-                          std::chrono::steady_clock::now()};
+                          std::chrono::steady_clock::now(),
+                          req.get_header_value("If-None-Match"),
+                          req.get_header_value("If-Modified-Since")};
     std::lock_guard lock(mutex_);
     log_.push_back(std::move(entry));
   });
   if (port == 0) {
-    port_ = server_->bind_to_any_port("127.0.0.1");
+    port_ = server_->bind_to_any_port(address_);
   } else {
-    port_ = server_->bind_to_port("127.0.0.1", port) ? port : -1;
+    port_ = server_->bind_to_port(address_, port) ? port : -1;
   }
-  if (port_ <= 0) throw std::runtime_error("fixture server: cannot bind 127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("fixture server: cannot bind " + address_);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
@@ -132,7 +135,7 @@ void FixtureServer::stop() {
 }
 
 std::string FixtureServer::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return "http://" + address_ + ":" + std::to_string(port_) + path;
 }
 
 std::vector<RequestLogEntry> FixtureServer::requests() const {

@@ -23,6 +23,8 @@ struct RequestLogEntry {
   std::string user_agent;
   int status = 0;
   std::chrono::steady_clock::time_point time;
+  std::string if_none_match;  // conditional GET headers, "" when absent
+  std::string if_modified_since;
 };
 
 class FixtureServer {
@@ -39,12 +41,13 @@ class FixtureServer {
   // registered here take precedence over the files.
   httplib::Server& http();
 
-  // Binds 127.0.0.1 on `port` (0: a free port) and serves on a background thread.
-  void start(int port = 0);
+  // Binds `address` (a loopback address such as 127.0.0.1 or 127.0.0.2) on
+  // `port` (0: a free port) and serves on a background thread.
+  void start(int port = 0, const std::string& address = "127.0.0.1");
   void stop();
 
   int port() const { return port_; }
-  // "http://127.0.0.1:PORT" + path
+  // "http://ADDRESS:PORT" + path
   std::string url(const std::string& path = "/") const;
   // A copy of the log of requests answered so far. Thread-safe.
   std::vector<RequestLogEntry> requests() const;
@@ -55,6 +58,7 @@ class FixtureServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  std::string address_ = "127.0.0.1";
   mutable std::mutex mutex_;
   std::vector<RequestLogEntry> log_;
 };

@@ -11,7 +11,7 @@
 #include "fixture_server.h"
 
 int main(int argc, char** argv) {
-  std::string root = "fixtures/site", routes, port_file;
+  std::string root = "fixtures/site", routes, port_file, address = "127.0.0.1";
   int port = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -28,11 +28,14 @@ int main(int argc, char** argv) {
       routes = next();
     else if (arg == "--port")
       port = std::stoi(next());
+    else if (arg == "--address")
+      address = next();
     else if (arg == "--port-file")
       port_file = next();
     else if (arg == "--help") {
       std::cout
-          << "usage: fixture-server [--root DIR] [--routes FILE] [--port N] [--port-file FILE]\n";
+          << "usage: fixture-server [--root DIR] [--routes FILE] [--address 127.0.0.X] [--port N] "
+             "[--port-file FILE]\n";
       return 0;
     } else {
       std::cerr << "fixture-server: error: unknown option " << arg << "\n";
@@ -46,7 +49,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the server thread inherits the mask
   try {
     medsearch::testing::FixtureServer server(root, routes);
-    server.start(port);
+    server.start(port, address);
     std::cout << server.port() << std::endl;
     if (!port_file.empty()) std::ofstream(port_file) << server.port() << "\n";
     int sig = 0;

@@ -253,5 +253,87 @@ TEST_CASE("Frontier::open fails on a path it cannot create", "[frontier]") {
   CHECK_FALSE(frontier.ok());
 }
 
+TEST_CASE("Frontier finds duplicates by digest, caches robots.txt, counts by host", "[frontier]") {
+  TempDir dir;
+  auto frontier = Frontier::open(dir / "frontier.sqlite");
+  REQUIRE(frontier.ok());
+  for (const char* url : {"http://a/1", "http://a/2", "http://a/3", "http://b/1"}) {
+    REQUIRE(*frontier->add(new_url(url, url[7] == 'a' ? "a" : "b")));
+  }
+  auto record = [&](const std::string& url, const std::string& digest, const std::string& reason) {
+    auto entry = frontier->find(url);
+    REQUIRE(entry.ok());
+    REQUIRE(entry->has_value());
+    FetchOutcome outcome;
+    outcome.http_status = 200;
+    outcome.content_digest = digest;
+    outcome.reason = reason;
+    REQUIRE(frontier->record((**entry).id, outcome).ok());
+    return (**entry).id;
+  };
+  int64_t first =
+      record("http://a/1", "sha1:SAME", "duplicate");  // a duplicate is never the original
+  int64_t second = record("http://a/2", "sha1:SAME", "");
+  int64_t third = record("http://a/3", "sha1:SAME", "");
+  auto original = frontier->find_by_digest("sha1:SAME", third);
+  REQUIRE(original.ok());
+  REQUIRE(original->has_value());
+  CHECK((**original).id == second);
+  CHECK((**frontier->find_by_digest("sha1:SAME", second)).id == third);
+  CHECK_FALSE(frontier->find_by_digest("sha1:OTHER", first)->has_value());
+  REQUIRE(frontier->set_reason(second, "duplicate", "http://a/3").ok());
+  CHECK((*frontier->find("http://a/2"))->reason == "duplicate");
+  CHECK((*frontier->find("http://a/2"))->detail == "http://a/3");
+
+  CHECK(*frontier->count_attempted("a") == 3);
+  CHECK(*frontier->count_attempted("b") == 0);
+  auto by_host = frontier->count_by_host();
+  REQUIRE(by_host.ok());
+  CHECK(by_host->at("a").at(UrlState::kFetched) == 3);
+  CHECK(by_host->at("b").at(UrlState::kQueued) == 1);
+
+  CHECK_FALSE(frontier->cached_robots("http://a")->has_value());
+  REQUIRE(frontier->store_robots("http://a", {200, "User-agent: *\nDisallow: /x\n", 1234}).ok());
+  REQUIRE(frontier->store_robots("http://a", {404, "", 5678}).ok());  // the latest answer wins
+  auto cached = frontier->cached_robots("http://a");
+  REQUIRE(cached.ok());
+  REQUIRE(cached->has_value());
+  CHECK((**cached).status == 404);
+  CHECK((**cached).fetch_time == 5678);
+}
+
+TEST_CASE("Frontier recrawl queues fetched URLs once, even across a killed run", "[frontier]") {
+  TempDir dir;
+  std::string path = dir / "frontier.sqlite";
+  {
+    auto frontier = Frontier::open(path);
+    REQUIRE(frontier.ok());
+    for (const char* url : {"http://a/1", "http://a/2", "http://a/3"}) {
+      REQUIRE(*frontier->add(new_url(url, "a")));
+    }
+    FetchOutcome fetched;
+    fetched.http_status = 200;
+    fetched.etag = "\"v1\"";
+    REQUIRE(frontier->record(1, fetched).ok());
+    REQUIRE(frontier->record(2, fetched).ok());
+    CHECK(*frontier->count_attempted() == 2);
+    auto queued = frontier->begin_recrawl();
+    REQUIRE(queued.ok());
+    CHECK(*queued == 2);
+    CHECK(*frontier->count_attempted() == 0);  // queued again: not counted until refetched
+    CHECK((*frontier->find("http://a/1"))->etag == "\"v1\"");  // kept for the conditional GET
+    REQUIRE(frontier->record(1, fetched).ok());                // one URL revisited, then killed
+  }
+  {
+    auto frontier = Frontier::open(path);
+    REQUIRE(frontier.ok());
+    CHECK(*frontier->begin_recrawl() == 0);  // continues the unfinished recrawl
+    CHECK((*frontier->find("http://a/1"))->state == UrlState::kFetched);
+    CHECK((*frontier->find("http://a/2"))->state == UrlState::kQueued);
+    REQUIRE(frontier->end_recrawl().ok());
+    CHECK(*frontier->begin_recrawl() == 1);  // a new recrawl after the last one finished
+  }
+}
+
 }  // namespace
 }  // namespace medsearch

@@ -229,5 +229,31 @@ TEST_CASE("robots_product_token", "[robots]") {
   }
 }
 
+TEST_CASE("X-Robots-Tag directives", "[robots]") {
+  struct Case {
+    const char* value;
+    bool noindex;
+    bool nofollow;
+  };
+  const Case cases[] = {
+      {"noindex", true, false},
+      {"NOFOLLOW", false, true},
+      {"noindex, nofollow", true, true},
+      {"none", true, true},
+      {"all", false, false},
+      {"noarchive, nosnippet", false, false},
+      {"otherbot: noindex", false, false},
+      {"medcrawl: noindex", true, false},
+      {"otherbot: noindex, medcrawl: nofollow", false, true},
+      {"unavailable_after: 25 Jun 2010 15:00:00 PST, nofollow", false, true},
+  };
+  for (const Case& c : cases) {
+    INFO(c.value);
+    RobotsDirectives directives = parse_x_robots_tag(c.value, "medcrawl");
+    CHECK(directives.noindex == c.noindex);
+    CHECK(directives.nofollow == c.nofollow);
+  }
+}
+
 }  // namespace
 }  // namespace medsearch

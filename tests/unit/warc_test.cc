@@ -581,5 +581,61 @@ TEST_CASE("WarcReader reports malformed files with their offset", "[warc]") {
   CHECK_FALSE(WarcReader::open(dir / "does-not-exist.warc").ok());
 }
 
+TEST_CASE("WarcWriter writes revisit records; WarcReader seeks to a record", "[warc]") {
+  TempDir dir;
+  WarcLocation original, revisit_at;
+  {
+    auto writer = WarcWriter::open(dir / "warc");
+    REQUIRE(writer.ok());
+    auto written = writer->write_exchange(
+        exchange("http://example.org/a", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"));
+    REQUIRE(written.ok());
+    original = *written;
+    WarcRevisit revisit;
+    revisit.refers_to = "<urn:uuid:00000000-0000-4000-8000-000000000000>";
+    revisit.refers_to_target_uri = "http://example.org/a";
+    revisit.refers_to_date = "2024-01-01T00:00:00Z";
+    revisit.payload_digest = warc_sha1_digest("hi");
+    written = writer->write_revisit(
+        exchange("http://example.org/a", "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"),
+        revisit);
+    REQUIRE(written.ok());
+    revisit_at = *written;
+  }
+  auto reader = WarcReader::open(dir / "warc/" + revisit_at.file);
+  REQUIRE(reader.ok());
+  REQUIRE(reader->seek(revisit_at.offset).ok());
+  auto record = reader->next();
+  REQUIRE(record.ok());
+  REQUIRE(record->has_value());
+  const WarcRecord& revisit = **record;
+  CHECK(revisit.header("WARC-Type") == "revisit");
+  CHECK(revisit.header("WARC-Profile") ==
+        "http://netpreserve.org/warc/1.1/revisit/server-not-modified");
+  CHECK(revisit.header("WARC-Refers-To") == "<urn:uuid:00000000-0000-4000-8000-000000000000>");
+  CHECK(revisit.header("WARC-Refers-To-Target-URI") == "http://example.org/a");
+  CHECK(revisit.header("WARC-Refers-To-Date") == "2024-01-01T00:00:00Z");
+  CHECK(revisit.header("WARC-Payload-Digest") == warc_sha1_digest("hi"));
+  CHECK(revisit.block.rfind("HTTP/1.1 304", 0) == 0);
+  // Back to the original response, then on to the revisit's request record.
+  REQUIRE(reader->seek(original.offset).ok());
+  record = reader->next();
+  REQUIRE(record.ok());
+  CHECK((**record).header("WARC-Type") == "response");
+  CHECK(parse_http_response((**record).block)->body == "hi");
+  record = reader->next();
+  REQUIRE(record.ok());
+  CHECK((**record).header("WARC-Type") == "request");
+}
+
+TEST_CASE("gunzip inflates concatenated members and refuses bombs", "[warc]") {
+  std::string two = gzip_compress("hello ") + gzip_compress("world");
+  auto out = gunzip(two, 100);
+  REQUIRE(out.ok());
+  CHECK(*out == "hello world");
+  CHECK_FALSE(gunzip(gzip_compress(std::string(1000, 'x')), 999).ok());
+  CHECK_FALSE(gunzip(two.substr(0, two.size() - 3), 100).ok());
+}
+
 }  // namespace
 }  // namespace medsearch

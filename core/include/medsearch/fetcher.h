@@ -34,13 +34,25 @@ struct FetcherOptions {
   std::function<bool(std::string_view content_type)> want_content_type;
 };
 
+// Per-request choices for Fetcher::start().
+struct RequestOptions {
+  // Do not consult FetcherOptions::want_content_type (robots.txt, sitemaps).
+  bool any_content_type = false;
+  // Whether the connection may go to a loopback, private or link-local
+  // address (checked on the address actually connected to, after DNS).
+  bool allow_private_address = true;
+  // Conditional GET: sent as If-None-Match / If-Modified-Since when not empty.
+  std::string if_none_match;
+  std::string if_modified_since;
+};
+
 // What became of one GET.
 struct FetchResult {
   uint64_t token = 0;  // the caller's token from Fetcher::start()
   std::string url;     // as requested
   std::string error;   // "" when a whole response was received
   // Why the transfer stopped early, when `error` is set for that reason:
-  // "too-large", "content-type"; "" for network errors.
+  // "too-large", "content-type", "private-address"; "" for network errors.
   std::string aborted;
   int status = 0;  // HTTP status, 0 if no response head arrived
   std::vector<std::pair<std::string, std::string>> headers;  // final response's headers
@@ -65,9 +77,8 @@ class Fetcher {
   Fetcher(const Fetcher&) = delete;
   Fetcher& operator=(const Fetcher&) = delete;
 
-  // Starts GET `url`; its result will carry `token`. With `any_content_type`,
-  // options().want_content_type is not consulted (e.g. for robots.txt).
-  void start(uint64_t token, const std::string& url, bool any_content_type = false);
+  // Starts GET `url`; its result will carry `token`.
+  void start(uint64_t token, const std::string& url, const RequestOptions& request = {});
   // Drives the transfers for up to `timeout_ms` (less if one finishes) and
   // returns those that finished.
   std::vector<FetchResult> poll(int timeout_ms);

@@ -77,6 +77,13 @@ struct NewUrl {
   std::string referrer;
 };
 
+// A robots.txt answer kept for later runs (RFC 9309 2.4: at most 24 hours).
+struct CachedRobots {
+  int status = 0;          // the final HTTP status after redirects
+  std::string body;        // at most kMaxRobotsBytes
+  int64_t fetch_time = 0;  // Unix time
+};
+
 // The frontier database of one crawl directory. Owns its SQLite connection;
 // movable, not copyable; one thread at a time. Writes are committed before a
 // call returns, so a killed crawler loses at most the URLs it was fetching,
@@ -124,8 +131,31 @@ class Frontier {
   Result<std::map<std::string, int64_t>> count_by_reason(UrlState state);
   // Number of URLs by HTTP status, for those with a response.
   Result<std::map<int, int64_t>> count_by_status();
-  // Number of URLs a request was completed for (fetch_time set): what --max-pages limits.
+  // Number of URLs whose latest request completed (fetch_time set, not queued
+  // again for a recrawl): what --max-pages limits.
   Result<int64_t> count_attempted();
+  // The same for one host.
+  Result<int64_t> count_attempted(const std::string& host_key);
+  // Number of URLs in each state, by host_key.
+  Result<std::map<std::string, std::map<UrlState, int64_t>>> count_by_host();
+
+  // The first fetched URL (lowest id, other than `id`, not itself a
+  // duplicate) whose content_digest is `digest`, if any.
+  Result<std::optional<FrontierEntry>> find_by_digest(const std::string& digest, int64_t id);
+  // Changes the reason and detail of URL `id`, keeping everything else.
+  Status set_reason(int64_t id, const std::string& reason, const std::string& detail);
+
+  // The stored robots.txt answer for `origin` (scheme://host[:port]), if any.
+  Result<std::optional<CachedRobots>> cached_robots(const std::string& origin);
+  Status store_robots(const std::string& origin, const CachedRobots& robots);
+
+  // Starts a recrawl: every fetched or failed URL goes back to kQueued (its
+  // ETag, Last-Modified and digest kept for a conditional GET). If a recrawl was
+  // started and never finished (the run was killed), nothing is queued again
+  // and it simply continues. Returns how many URLs were queued again.
+  Result<int64_t> begin_recrawl();
+  // Marks the recrawl finished (call when nothing is left queued).
+  Status end_recrawl();
 
  private:
   struct Impl;

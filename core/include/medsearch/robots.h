@@ -76,6 +76,18 @@ class RobotsTxt {
 RobotsPolicy robots_policy_for_response(int status, std::string_view body,
                                         std::string_view user_agent);
 
+// Page-level robots directives, from X-Robots-Tag headers or <meta name=robots>.
+struct RobotsDirectives {
+  bool noindex = false;   // keep the page out of the index
+  bool nofollow = false;  // do not follow its links
+};
+
+// Reads one X-Robots-Tag header value: comma-separated directives ("noindex",
+// "nofollow", "none" = both), optionally after "agent:" to address one
+// crawler; directives for other agents are ignored. `product_token` as from
+// robots_product_token(). Unknown directives are ignored.
+RobotsDirectives parse_x_robots_tag(std::string_view value, std::string_view product_token);
+
 // The product token robots.txt groups are matched against: the leading run of
 // [A-Za-z_-] of a User-Agent, lowercased ("medcrawl/0.1 (+url)" -> "medcrawl").
 std::string robots_product_token(std::string_view user_agent);

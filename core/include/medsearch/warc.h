@@ -28,6 +28,10 @@ std::string warc_sha1_digest(std::string_view data);
 // form a valid .gz file. Used for WARC records and handy for tests.
 std::string gzip_compress(std::string_view data);
 
+// Inflates gzip data (one or more members, as a .gz file holds), refusing
+// output past `max_bytes`. Fails on corrupt or truncated data.
+Result<std::string> gunzip(std::string_view data, size_t max_bytes);
+
 // "2024-05-01T12:00:00Z": a WARC-Date (UTC, second precision).
 std::string warc_date(std::time_t time);
 
@@ -56,6 +60,10 @@ class WarcReader {
   // offset) for a truncated or malformed record, after which reading stops
   // (every later call returns the same error).
   Result<std::optional<WarcRecord>> next();
+  // Continues reading at `offset`, the start of a record (as offset() or a
+  // WarcLocation gave it) in a plain file or a file of one gzip member per
+  // record. Clears an earlier error.
+  Status seek(uint64_t offset);
   // Offset in the (compressed) file of the next record: the start of its gzip
   // member, or of the member it lies in when a file was compressed as a whole.
   uint64_t offset() const;
@@ -104,6 +112,15 @@ struct WarcExchange {
   std::time_t date = 0;    // when the response began; 0: now
 };
 
+// What a revisit record refers to (WARC 1.1 section 6.7).
+struct WarcRevisit {
+  std::string profile = "http://netpreserve.org/warc/1.1/revisit/server-not-modified";
+  std::string refers_to;             // WARC-Record-ID of the original; may be empty
+  std::string refers_to_target_uri;  // WARC-Refers-To-Target-URI
+  std::string refers_to_date;        // WARC-Refers-To-Date of the original; may be empty
+  std::string payload_digest;        // the original's WARC-Payload-Digest; may be empty
+};
+
 struct WarcWriterOptions {
   std::string prefix = "crawl";                     // files are PREFIX-NNNNN.warc.gz
   uint64_t max_file_bytes = 1000ull * 1000 * 1000;  // roll over to a new file past this
@@ -128,6 +145,10 @@ class WarcWriter {
   // Writes a request record and a response record linked by
   // WARC-Concurrent-To; returns where the response record begins.
   Result<WarcLocation> write_exchange(const WarcExchange& exchange);
+  // The same with a revisit record instead of the response: an answer that
+  // repeats an archived payload (e.g. 304 Not Modified). Returns where the
+  // revisit record begins.
+  Result<WarcLocation> write_revisit(const WarcExchange& exchange, const WarcRevisit& revisit);
   // Writes one record with `fields` (WARC-Record-ID, WARC-Date and
   // Content-Length are added when missing) and returns where it begins.
   Result<WarcLocation> write_record(std::vector<std::pair<std::string, std::string>> fields,
@@ -145,6 +166,7 @@ class WarcWriter {
   // Writes `bytes` (whole gzip members) at the end of the file and syncs;
   // returns the offset they start at.
   Result<uint64_t> append(std::string_view bytes);
+  Result<WarcLocation> write_pair(const WarcExchange& exchange, const WarcRevisit* revisit);
 
   std::string dir_;
   WarcWriterOptions options_;
