@@ -8,18 +8,22 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "fixture_server.h"
+#include "medsearch/crawl_scope.h"
 #include "medsearch/fetcher.h"
 #include "medsearch/frontier.h"
+#include "medsearch/url.h"
 #include "medsearch/warc.h"
 #include "process.h"
 
@@ -1194,6 +1198,217 @@ TEST_CASE("medcrawl --recrawl revisits with conditional GETs: 304, changed, gone
                                            log_after.end());
     CHECK(count_paths(third_run, "/same") == 1);
     CHECK(count_paths(third_run, "/removed") == 0);  // gone stays gone
+  }
+}
+
+// A local stand-in for NCBI E-utilities, answering in its documented XML
+// formats from the PubMed records of fixtures/records/pubmed-sample.xml.
+class EutilsServer {
+ public:
+  explicit EutilsServer(const TempDir& root) : server_(root.path()) {
+    std::string xml = read_file(testing::source_path("fixtures/records/pubmed-sample.xml"));
+    for (size_t at = xml.find("<PubmedArticle>"); at != std::string::npos;
+         at = xml.find("<PubmedArticle>", at + 1)) {
+      size_t end = xml.find("</PubmedArticle>", at) + std::string("</PubmedArticle>").size();
+      std::string article = xml.substr(at, end - at);
+      size_t pmid = article.find("<PMID Version=\"1\">") + 18;
+      ids_.push_back(article.substr(pmid, article.find('<', pmid) - pmid));
+      articles_[ids_.back()] = article;
+    }
+    // esearch answers at most kPage ids at a time, so the crawler must page.
+    server_.http().Get("/eutils/esearch.fcgi", [this](const httplib::Request& request,
+                                                      httplib::Response& response) {
+      terms_.push_back(request.get_param_value("term"));
+      size_t start = std::stoul(request.get_param_value("retstart"));
+      size_t max = std::min<size_t>(std::stoul(request.get_param_value("retmax")), kPage);
+      std::string body =
+          "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<!DOCTYPE eSearchResult>\n"
+          "<eSearchResult><Count>" +
+          std::to_string(ids_.size()) + "</Count><RetMax>" + std::to_string(max) +
+          "</RetMax><RetStart>" + std::to_string(start) + "</RetStart><IdList>\n";
+      for (size_t i = start; i < ids_.size() && i < start + max; ++i) {
+        body += "<Id>" + ids_[i] + "</Id>\n";
+      }
+      body += "</IdList><TranslationSet/><QueryTranslation>x</QueryTranslation></eSearchResult>\n";
+      response.set_content(body, "text/xml; charset=UTF-8");
+    });
+    server_.http().Get("/eutils/efetch.fcgi", [this](const httplib::Request& request,
+                                                     httplib::Response& response) {
+      std::string body = "<?xml version=\"1.0\" ?>\n<PubmedArticleSet>\n";
+      std::istringstream ids(request.get_param_value("id"));
+      std::string id;
+      while (std::getline(ids, id, ',')) body += articles_.at(id) + "\n";
+      response.set_content(body + "</PubmedArticleSet>\n", "text/xml; charset=UTF-8");
+    });
+    server_.start();
+  }
+  static constexpr size_t kPage = 3;
+
+  FixtureServer& server() { return server_; }
+  const std::vector<std::string>& ids() const { return ids_; }
+  const std::vector<std::string>& terms() const { return terms_; }
+
+ private:
+  FixtureServer server_;
+  std::vector<std::string> ids_;
+  std::map<std::string, std::string> articles_;
+  std::vector<std::string> terms_;
+};
+
+TEST_CASE("medcrawl --pubmed fetches records through E-utilities at most 3 per second",
+          "[crawl][pubmed]") {
+  TempDir root, out;
+  EutilsServer eutils(root);
+  REQUIRE(eutils.ids().size() == 5);
+  auto result = run_process(medcrawl_argv(
+      out, {"--pubmed", "ketamine AND (pain OR crps)", "--pubmed-base",
+            eutils.server().url("/eutils/"), "--pubmed-max", "5", "--pubmed-batch", "2"}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto log = eutils.server().requests();
+  // Two esearch pages (3 + 2 ids), then efetch in batches of 2: [1,2] [3] [4,5].
+  std::vector<std::string> kinds;
+  for (const auto& entry : log) kinds.push_back(entry.path.substr(0, entry.path.find('?')));
+  CHECK(std::count(kinds.begin(), kinds.end(), "/eutils/esearch.fcgi") == 2);
+  CHECK(std::count(kinds.begin(), kinds.end(), "/eutils/efetch.fcgi") == 3);
+  CHECK(std::count(kinds.begin(), kinds.end(), "/robots.txt") == 0);  // an API, not a site
+  CHECK(eutils.terms().at(0) == "ketamine AND (pain OR crps)");
+  for (size_t i = 1; i < log.size(); ++i) {
+    std::chrono::duration<double> gap = log[i].time - log[i - 1].time;
+    CHECK(gap.count() >= 0.3);  // at most 3 requests per second
+  }
+  // Every record is archived once, in efetch answers the indexer reads.
+  std::string archived;
+  auto reader = WarcReader::open(out / "warc/crawl-00000.warc.gz");
+  REQUIRE(reader.ok());
+  while (true) {
+    auto record = reader->next();
+    REQUIRE(record.ok());
+    if (!*record) break;
+    if ((*record)->header("WARC-Type") == "response" &&
+        (*record)->target_uri().find("efetch.fcgi") != std::string::npos) {
+      archived += parse_http_response((*record)->block)->body;
+    }
+  }
+  for (const auto& id : eutils.ids()) {
+    INFO(id);
+    CHECK(archived.find("<PMID Version=\"1\">" + id + "</PMID>") != std::string::npos);
+  }
+  independent_warc_read(out.path());
+  auto entries = Frontier::open(out / "frontier.sqlite")->entries();
+  REQUIRE(entries.ok());
+  for (const auto& entry : *entries) {
+    INFO(entry.url);
+    CHECK(entry.state == UrlState::kFetched);
+    CHECK(entry.url.find("tool=medcrawl") != std::string::npos);
+  }
+}
+
+TEST_CASE("medcrawl --pubmed with --api-key may go faster; bad options are usage errors",
+          "[crawl][pubmed]") {
+  TempDir root, out;
+  EutilsServer eutils(root);
+  auto result = run_process(medcrawl_argv(
+      out, {"--pubmed", "ketamine", "--api-key", "secret", "--pubmed-base",
+            eutils.server().url("/eutils/"), "--pubmed-max", "3", "--pubmed-batch", "1"}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto log = eutils.server().requests();
+  REQUIRE(log.size() == 4);  // esearch, then three single-record efetches
+  std::chrono::duration<double> span = log.back().time - log.front().time;
+  CHECK(span.count() >= 0.29);  // 10 per second: three gaps of 0.1 s
+  CHECK(span.count() < 0.9);    // faster than 3 per second would allow
+  for (const auto& entry : log) CHECK(entry.path.find("api_key=secret") != std::string::npos);
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--pubmed", ""},
+                                       {"--pubmed", "x", "--pubmed-batch", "0"},
+                                       {"--pubmed", "x", "--pubmed-base", "ftp://x/"}}) {
+    TempDir bad_out;
+    auto failed = run_process(medcrawl_argv(bad_out, bad));
+    INFO(failed.err);
+    CHECK(failed.exit_code != 0);
+    CHECK(failed.err.rfind("medcrawl: error: ", 0) == 0);
+  }
+}
+
+TEST_CASE("medcrawl --shard I/N splits hosts between crawlers", "[crawl][shard]") {
+  // Four hosts: 127.0.0.1 to 127.0.0.4 (all loopback on Linux), each its own site.
+  std::vector<std::unique_ptr<TempDir>> sites;
+  std::vector<std::unique_ptr<FixtureServer>> servers;
+  std::vector<std::string> seeds;
+  for (int i = 1; i <= 4; ++i) {
+    sites.push_back(std::make_unique<TempDir>());
+    write_site(*sites.back(), {{"index.html", page("Host " + std::to_string(i), {"a.html"})},
+                               {"a.html", page("A", {})}});
+    servers.push_back(std::make_unique<FixtureServer>(sites.back()->path()));
+    servers.back()->start(0, "127.0.0." + std::to_string(i));
+    seeds.push_back(servers.back()->url("/"));
+  }
+  std::map<std::string, int> crawled_by;  // host -> shard
+  for (int shard = 0; shard < 2; ++shard) {
+    TempDir out;
+    std::vector<std::string> options = {"--shard", std::to_string(shard) + "/2"};
+    options.insert(options.end(), seeds.begin(), seeds.end());
+    auto result = run_process(medcrawl_argv(out, options));
+    INFO(result.err);
+    if (result.exit_code != 0) {
+      CHECK(result.err.find("no seed URL belongs to this shard") != std::string::npos);
+      continue;
+    }
+    auto entries = Frontier::open(out / "frontier.sqlite")->entries();
+    REQUIRE(entries.ok());
+    for (const auto& entry : *entries) {
+      auto url = parse_url(entry.url);
+      REQUIRE(url.ok());
+      CHECK(shard_of_host(url->host, 2) == shard);
+      CHECK(entry.state == UrlState::kFetched);
+      auto [it, inserted] = crawled_by.emplace(url->host, shard);
+      CHECK(it->second == shard);
+    }
+  }
+  CHECK(crawled_by.size() == 4);  // together the shards crawled every host, each once
+  for (auto& server : servers) {
+    std::set<std::string> paths;
+    for (const auto& entry : server->requests()) paths.insert(entry.path);
+    CHECK(paths == std::set<std::string>{"/robots.txt", "/", "/a.html"});
+  }
+}
+
+TEST_CASE("medcrawl reports progress: periodic lines, --verbose, --quiet", "[crawl]") {
+  TempDir site;
+  write_site(site, {{"robots.txt", "User-agent: *\nDisallow:\n"},
+                    {"index.html", page("Home", {"/slow/1"})}});
+  FixtureServer server(site.path());
+  add_slow_pages(server, 4, std::chrono::milliseconds(100));
+  server.start();
+  struct Case {
+    std::vector<std::string> options;
+    bool progress_lines;
+    bool url_lines;
+  };
+  const Case cases[] = {
+      {{"--progress-interval", "0.1"}, true, false},
+      {{"--verbose"}, false, true},
+      {{"--quiet", "--progress-interval", "0.1"}, false, false},
+  };
+  for (const Case& c : cases) {
+    TempDir out;
+    std::vector<std::string> options = c.options;
+    options.insert(options.end(), {"--max-depth", "20", server.url("/")});
+    auto result = run_process(medcrawl_argv(out, options));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    bool has_progress = result.err.find("progress: ") != std::string::npos;
+    CHECK(has_progress == c.progress_lines);
+    if (has_progress) {
+      CHECK(result.err.find(" queued, 0 errors, ") != std::string::npos);
+      CHECK(result.err.find(" pages/s, ") != std::string::npos);
+    }
+    CHECK((result.err.find("fetched 200 " + server.url("/slow/2")) != std::string::npos) ==
+          c.url_lines);
+    // The summary ends every run, by status and by host.
+    CHECK(result.err.find("by status: 200 9") != std::string::npos);
+    CHECK(result.err.find("    127.0.0.1:" + std::to_string(server.port()) + ": fetched 9") !=
+          std::string::npos);
   }
 }
 
