@@ -1,5 +1,6 @@
 // medcrawl: crawls medical sites into a crawl directory (frontier.sqlite and
 // WARC files) for medindex. Glue between the command line and run_crawl().
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -264,6 +265,11 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every page allocates and frees the same large buffers (zlib states, the
+  // HTML tree); keeping them in the heap instead of mapping and unmapping
+  // each time saves a fifth of the crawl's CPU.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

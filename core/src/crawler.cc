@@ -77,6 +77,21 @@ struct InFlight {
   int sitemap_level = 0;
 };
 
+// An outcome whose WARC records are written but not yet synced: recorded in
+// the frontier only after the next WarcWriter::flush(), so the frontier never
+// points at records a power loss could take back.
+struct PendingRecord {
+  int64_t id = 0;
+  std::string url;
+  FetchOutcome outcome;
+};
+
+// WARC syncs (and the frontier updates waiting for them) happen at most this
+// often, or when this many outcomes wait: one fdatasync per page would cost
+// more than the page.
+constexpr auto kFlushInterval = std::chrono::milliseconds(50);
+constexpr size_t kMaxPendingRecords = 256;
+
 // The outcome for a URL decided on without a request.
 FetchOutcome outcome_without_response(UrlState state, std::string reason, std::string detail) {
   FetchOutcome outcome;
@@ -251,6 +266,14 @@ class Crawl {
     return !pubmed_search_prefix_.empty() && url.rfind(pubmed_search_prefix_, 0) == 0;
   }
   void report_status(bool final);
+  // Records an outcome whose WARC records were just written (see PendingRecord).
+  void record_after_sync(const FrontierEntry& entry, FetchOutcome outcome);
+  // Syncs the WARC file and records the outcomes that waited for it.
+  Status flush_pending();
+  bool flush_due() const {
+    return !pending_.empty() && (pending_.size() >= kMaxPendingRecords ||
+                                 Clock::now() - pending_since_ >= kFlushInterval);
+  }
 
   const CrawlOptions& options_;
   const std::atomic<bool>& stop_;
@@ -264,6 +287,8 @@ class Crawl {
   std::unordered_map<std::string, RobotsState> robots_;
   std::unordered_map<uint64_t, InFlight> in_flight_;
   std::unordered_map<int64_t, int> retries_;  // 429/503 answers per URL id, this run
+  std::vector<PendingRecord> pending_;
+  Clock::time_point pending_since_{};
   uint64_t next_token_ = 1;
   int64_t attempted_ = 0;  // page requests completed, over the whole crawl directory
   int64_t pages_in_flight_ = 0;
@@ -409,6 +434,8 @@ Result<bool> Crawl::schedule() {
   auto ready = [&](const std::string& host_key) { return host_ready(host_key, now); };
   auto taken = frontier_.take_next(static_cast<size_t>(slots), ready);
   if (!taken) return std::move(taken).take_error();
+  if (taken->empty()) return false;
+  if (auto ok = frontier_.begin_batch(); !ok) return std::move(ok).take_error();
   for (FrontierEntry& entry : *taken) {
     auto url = parse_url(entry.url);
     if (!url) {
@@ -480,7 +507,8 @@ Result<bool> Crawl::schedule() {
     in_flight_[token] = InFlight{FlightKind::kPage, std::move(entry), "", url->host_key(), 0};
     start_transfer(token, target, request);
   }
-  return !taken->empty();
+  if (auto ok = frontier_.end_batch(); !ok) return std::move(ok).take_error();
+  return true;
 }
 
 Status Crawl::start_robots(const std::string& origin, const std::string& robots_url,
@@ -783,8 +811,7 @@ Status Crawl::handle_not_modified(const FrontierEntry& entry, FetchResult& resul
   outcome.warc_offset = entry.warc_offset;
   outcome.fetch_time = static_cast<int64_t>(std::time(nullptr));
   ++fetched_this_run_;
-  if (auto ok = frontier_.record(entry.id, outcome); !ok) return ok;
-  url_progress(entry.url, outcome);
+  record_after_sync(entry, std::move(outcome));
   return {};
 }
 
@@ -835,16 +862,36 @@ Status Crawl::handle_pubmed_search(const FrontierEntry& entry, const FetchResult
 
 Status Crawl::check_duplicate(const FrontierEntry& entry, FetchOutcome& outcome) {
   if (outcome.content_digest.empty()) return {};
-  auto original = frontier_.find_by_digest(outcome.content_digest, entry.id);
-  if (!original) return std::move(original).take_error();
-  if (!*original) return {};
-  const FrontierEntry& first = **original;
+  // The first copy may still wait for the WARC sync, or be in the frontier.
+  FrontierEntry first;
+  PendingRecord* first_pending = nullptr;
+  for (PendingRecord& pending : pending_) {
+    if (pending.id != entry.id && pending.outcome.content_digest == outcome.content_digest &&
+        pending.outcome.state == UrlState::kFetched && pending.outcome.reason != "duplicate") {
+      first_pending = &pending;
+      first.id = pending.id;
+      first.url = pending.url;
+      first.canonical_url = pending.outcome.canonical_url;
+      break;
+    }
+  }
+  if (!first_pending) {
+    auto original = frontier_.find_by_digest(outcome.content_digest, entry.id);
+    if (!original) return std::move(original).take_error();
+    if (!*original) return {};
+    first = std::move(**original);
+  }
   // Canonical links decide which copy is the original: this page names itself
   // canonical, or the first copy names this one.
   bool this_is_canonical =
       (outcome.canonical_url == entry.url && first.canonical_url != first.url) ||
       first.canonical_url == entry.url;
   if (this_is_canonical) {
+    if (first_pending) {
+      first_pending->outcome.reason = "duplicate";
+      first_pending->outcome.detail = entry.url;
+      return {};
+    }
     return frontier_.set_reason(first.id, "duplicate", entry.url);
   }
   if (outcome.reason.empty()) {
@@ -969,9 +1016,30 @@ Status Crawl::handle_page(InFlight& flight, FetchResult& result) {
   }
   if (outcome.state == UrlState::kFetched) ++fetched_this_run_;
   if (outcome.state == UrlState::kFailed) ++errors_this_run_;
+  if (!outcome.warc_file.empty()) {
+    record_after_sync(entry, std::move(outcome));
+    return {};
+  }
   if (auto ok = frontier_.record(entry.id, outcome); !ok) return ok;
   url_progress(entry.url, outcome);
   return {};
+}
+
+void Crawl::record_after_sync(const FrontierEntry& entry, FetchOutcome outcome) {
+  if (pending_.empty()) pending_since_ = Clock::now();
+  url_progress(entry.url, outcome);
+  pending_.push_back(PendingRecord{entry.id, entry.url, std::move(outcome)});
+}
+
+Status Crawl::flush_pending() {
+  if (pending_.empty()) return {};
+  if (auto ok = warc_.flush(); !ok) return ok;
+  if (auto ok = frontier_.begin_batch(); !ok) return ok;
+  for (const PendingRecord& pending : pending_) {
+    if (auto ok = frontier_.record(pending.id, pending.outcome); !ok) return ok;
+  }
+  pending_.clear();
+  return frontier_.end_batch();
 }
 
 void Crawl::report_status(bool final) {
@@ -1022,15 +1090,27 @@ Status Crawl::run() {
       }
       if (*took) continue;            // all taken were skipped or wait for robots.txt
       if (!earliest_delayed_) break;  // nothing queued that a later pass could take
+      // Idle until a host may be asked again: a good moment to sync.
+      if (auto ok = flush_pending(); !ok) return ok;
       auto wait = std::min<Clock::duration>(*earliest_delayed_ - Clock::now(),
                                             std::chrono::milliseconds(100));
       if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
       continue;
     }
-    for (FetchResult& result : fetcher_.poll(100)) {
-      if (auto ok = handle(std::move(result)); !ok) return ok;
+    std::vector<FetchResult> results = fetcher_.poll(100);
+    if (!results.empty()) {
+      // One transaction for everything the finished transfers add and record.
+      if (auto ok = frontier_.begin_batch(); !ok) return ok;
+      for (FetchResult& result : results) {
+        if (auto ok = handle(std::move(result)); !ok) return ok;
+      }
+      if (auto ok = frontier_.end_batch(); !ok) return ok;
+    }
+    if (flush_due()) {
+      if (auto ok = flush_pending(); !ok) return ok;
     }
   }
+  if (auto ok = flush_pending(); !ok) return ok;
   if (stop_) summary_.interrupted = true;
   if (auto ok = fill_summary(); !ok) return ok;
   report_status(true);
@@ -1093,6 +1173,7 @@ Result<CrawlSummary> run_crawl(const CrawlOptions& options, const std::atomic<bo
   if (!frontier) return std::move(frontier).take_error();
   WarcWriterOptions warc_options;
   warc_options.max_file_bytes = options.warc_max_file_bytes;
+  warc_options.sync = false;  // the crawl syncs in groups (see PendingRecord)
   warc_options.software = "medcrawl/" MEDSEARCH_VERSION;
   auto warc = WarcWriter::open(options.out_dir + "/warc", warc_options);
   if (!warc) return std::move(warc).take_error();

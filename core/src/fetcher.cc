@@ -226,6 +226,9 @@ Fetcher::Fetcher(FetcherOptions options) : impl_(std::make_unique<Impl>()) {
   global_init();
   impl_->options = std::move(options);
   impl_->multi = curl_multi_init();
+  // Keep idle connections for reuse: by default libcurl keeps only about four
+  // per transfer in flight, so a crawl of many hosts would reconnect for most requests.
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, 256L);
 }
 
 Fetcher::~Fetcher() = default;

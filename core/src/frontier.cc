@@ -4,6 +4,8 @@
 
 #include <array>
 #include <ctime>
+#include <memory>
+#include <unordered_map>
 
 namespace medsearch {
 namespace {
@@ -98,6 +100,39 @@ class Statement {
   sqlite3_stmt* statement_ = nullptr;
 };
 
+// Prepared statements by SQL text, kept for the connection's lifetime:
+// preparing is a large part of a small query's cost.
+using StatementCache = std::unordered_map<std::string, std::unique_ptr<Statement>>;
+
+// One use of a cached statement: reset before and after, so no read
+// transaction is left open between uses.
+class CachedStatement {
+ public:
+  CachedStatement(StatementCache& cache, sqlite3* db, const std::string& sql) {
+    auto& slot = cache[sql];
+    if (!slot) slot = std::make_unique<Statement>(db, sql.c_str());
+    statement_ = slot.get();
+    statement_->reset();
+  }
+  ~CachedStatement() { statement_->reset(); }
+  CachedStatement(const CachedStatement&) = delete;
+  CachedStatement& operator=(const CachedStatement&) = delete;
+
+  bool ok() const { return statement_->ok(); }
+  std::string error() const { return statement_->error(); }
+  void bind(int index, std::string_view text) { statement_->bind(index, text); }
+  void bind(int index, int64_t value) { statement_->bind(index, value); }
+  void bind(int index, int value) { statement_->bind(index, value); }
+  int step() { return statement_->step(); }
+  void reset() { statement_->reset(); }
+  int64_t integer(int column) const { return statement_->integer(column); }
+  std::string text(int column) const { return statement_->text(column); }
+  const Statement& statement() const { return *statement_; }
+
+ private:
+  Statement* statement_ = nullptr;
+};
+
 FrontierEntry read_entry(const Statement& row) {
   FrontierEntry entry;
   entry.id = row.integer(0);
@@ -135,8 +170,12 @@ std::optional<UrlState> url_state_from_string(std::string_view text) {
 struct Frontier::Impl {
   sqlite3* db = nullptr;
   std::string path;
+  StatementCache statements;
 
-  ~Impl() { sqlite3_close(db); }
+  ~Impl() {
+    statements.clear();  // finalized before the connection closes
+    sqlite3_close(db);
+  }
 
   Error error(const std::string& what) const {
     return fail("frontier '" + path + "': " + what + ": " + sqlite3_errmsg(db));
@@ -200,9 +239,9 @@ Result<Frontier> Frontier::open(const std::string& path) {
 }
 
 Result<bool> Frontier::add(const NewUrl& url) {
-  Statement insert(impl_->db,
-                   "INSERT OR IGNORE INTO urls (url, host_key, depth, redirects, referrer, "
-                   "added_time) VALUES (?, ?, ?, ?, ?, ?)");
+  CachedStatement insert(impl_->statements, impl_->db,
+                         "INSERT OR IGNORE INTO urls (url, host_key, depth, redirects, referrer, "
+                         "added_time) VALUES (?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return impl_->error("cannot prepare insert");
   insert.bind(1, url.url);
   insert.bind(2, url.host_key);
@@ -221,12 +260,21 @@ Result<std::vector<FrontierEntry>> Frontier::take_next(
   if (auto ok = impl_->exec("BEGIN IMMEDIATE"); !ok) return std::move(ok).take_error();
   // The index on (state, host_key, depth, id) makes both queries cheap however
   // large the frontier grows.
-  Statement hosts(impl_->db, "SELECT DISTINCT host_key FROM urls WHERE state = 'queued'");
+  CachedStatement hosts(impl_->statements, impl_->db,
+                        // A skip-scan of the queue index: one seek per host,
+                        // however many URLs are queued.
+                        "WITH RECURSIVE hosts(key) AS ("
+                        " SELECT (SELECT MIN(host_key) FROM urls WHERE state = 'queued')"
+                        " UNION ALL SELECT (SELECT MIN(host_key) FROM urls"
+                        "  WHERE state = 'queued' AND host_key > hosts.key)"
+                        " FROM hosts WHERE hosts.key IS NOT NULL)"
+                        " SELECT key FROM hosts WHERE key IS NOT NULL");
   std::string next_sql = std::string("SELECT ") + kEntryColumns +
                          " FROM urls WHERE state = 'queued' AND host_key = ? "
                          "ORDER BY depth, id LIMIT 1";
-  Statement next(impl_->db, next_sql.c_str());
-  Statement mark(impl_->db, "UPDATE urls SET state = 'fetching' WHERE id = ?");
+  CachedStatement next(impl_->statements, impl_->db, next_sql);
+  CachedStatement mark(impl_->statements, impl_->db,
+                       "UPDATE urls SET state = 'fetching' WHERE id = ?");
   bool failed = !hosts.ok() || !next.ok() || !mark.ok();
   std::vector<std::string> ready_hosts;
   while (!failed) {
@@ -244,7 +292,7 @@ Result<std::vector<FrontierEntry>> Frontier::take_next(
     next.reset();
     next.bind(1, host);
     if (next.step() != SQLITE_ROW) continue;
-    FrontierEntry entry = read_entry(next);
+    FrontierEntry entry = read_entry(next.statement());
     mark.reset();
     mark.bind(1, entry.id);
     if (mark.step() != SQLITE_DONE) {
@@ -264,10 +312,11 @@ Result<std::vector<FrontierEntry>> Frontier::take_next(
 }
 
 Status Frontier::record(int64_t id, const FetchOutcome& outcome) {
-  Statement update(impl_->db,
-                   "UPDATE urls SET state = ?, reason = ?, detail = ?, http_status = ?, etag = ?, "
-                   "last_modified = ?, content_digest = ?, content_type = ?, fetch_time = ?, "
-                   "canonical_url = ?, warc_file = ?, warc_offset = ? WHERE id = ?");
+  CachedStatement update(
+      impl_->statements, impl_->db,
+      "UPDATE urls SET state = ?, reason = ?, detail = ?, http_status = ?, etag = ?, "
+      "last_modified = ?, content_digest = ?, content_type = ?, fetch_time = ?, "
+      "canonical_url = ?, warc_file = ?, warc_offset = ? WHERE id = ?");
   if (!update.ok()) return impl_->error("cannot prepare update");
   update.bind(1, to_string(outcome.state));
   update.bind(2, outcome.reason);
@@ -292,8 +341,19 @@ Status Frontier::record(int64_t id, const FetchOutcome& outcome) {
   return {};
 }
 
+Status Frontier::begin_batch() {
+  if (batch_depth_++ > 0) return {};
+  return impl_->exec("BEGIN IMMEDIATE");
+}
+
+Status Frontier::end_batch() {
+  if (batch_depth_ == 0 || --batch_depth_ > 0) return {};
+  return impl_->exec("COMMIT");
+}
+
 Status Frontier::requeue(int64_t id) {
-  Statement update(impl_->db, "UPDATE urls SET state = 'queued' WHERE id = ?");
+  CachedStatement update(impl_->statements, impl_->db,
+                         "UPDATE urls SET state = 'queued' WHERE id = ?");
   if (!update.ok()) return impl_->error("cannot prepare update");
   update.bind(1, id);
   if (update.step() != SQLITE_DONE) return impl_->error("cannot requeue");
@@ -302,17 +362,18 @@ Status Frontier::requeue(int64_t id) {
 
 Result<std::optional<FrontierEntry>> Frontier::find(const std::string& url) {
   std::string sql = std::string("SELECT ") + kEntryColumns + " FROM urls WHERE url = ?";
-  Statement select(impl_->db, sql.c_str());
+  CachedStatement select(impl_->statements, impl_->db, sql);
   if (!select.ok()) return impl_->error("cannot prepare query");
   select.bind(1, url);
   int rc = select.step();
   if (rc == SQLITE_DONE) return std::optional<FrontierEntry>();
   if (rc != SQLITE_ROW) return impl_->error("query failed");
-  return std::optional<FrontierEntry>(read_entry(select));
+  return std::optional<FrontierEntry>(read_entry(select.statement()));
 }
 
 Result<std::vector<std::string>> Frontier::seed_hosts() {
-  Statement select(impl_->db, "SELECT DISTINCT host_key FROM urls WHERE depth = 0");
+  CachedStatement select(impl_->statements, impl_->db,
+                         "SELECT DISTINCT host_key FROM urls WHERE depth = 0");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::vector<std::string> hosts;
   int rc;
@@ -323,17 +384,18 @@ Result<std::vector<std::string>> Frontier::seed_hosts() {
 
 Result<std::vector<FrontierEntry>> Frontier::entries() {
   std::string sql = std::string("SELECT ") + kEntryColumns + " FROM urls ORDER BY id";
-  Statement select(impl_->db, sql.c_str());
+  CachedStatement select(impl_->statements, impl_->db, sql);
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::vector<FrontierEntry> entries;
   int rc;
-  while ((rc = select.step()) == SQLITE_ROW) entries.push_back(read_entry(select));
+  while ((rc = select.step()) == SQLITE_ROW) entries.push_back(read_entry(select.statement()));
   if (rc != SQLITE_DONE) return impl_->error("query failed");
   return entries;
 }
 
 Result<std::map<UrlState, int64_t>> Frontier::count_by_state() {
-  Statement select(impl_->db, "SELECT state, COUNT(*) FROM urls GROUP BY state");
+  CachedStatement select(impl_->statements, impl_->db,
+                         "SELECT state, COUNT(*) FROM urls GROUP BY state");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::map<UrlState, int64_t> counts;
   int rc;
@@ -345,7 +407,8 @@ Result<std::map<UrlState, int64_t>> Frontier::count_by_state() {
 }
 
 Result<std::map<std::string, int64_t>> Frontier::count_by_reason(UrlState state) {
-  Statement select(impl_->db, "SELECT reason, COUNT(*) FROM urls WHERE state = ? GROUP BY reason");
+  CachedStatement select(impl_->statements, impl_->db,
+                         "SELECT reason, COUNT(*) FROM urls WHERE state = ? GROUP BY reason");
   if (!select.ok()) return impl_->error("cannot prepare query");
   select.bind(1, to_string(state));
   std::map<std::string, int64_t> counts;
@@ -356,9 +419,9 @@ Result<std::map<std::string, int64_t>> Frontier::count_by_reason(UrlState state)
 }
 
 Result<std::map<int, int64_t>> Frontier::count_by_status() {
-  Statement select(impl_->db,
-                   "SELECT http_status, COUNT(*) FROM urls WHERE http_status != 0 "
-                   "GROUP BY http_status");
+  CachedStatement select(impl_->statements, impl_->db,
+                         "SELECT http_status, COUNT(*) FROM urls WHERE http_status != 0 "
+                         "GROUP BY http_status");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::map<int, int64_t> counts;
   int rc;
@@ -375,9 +438,9 @@ Result<int64_t> Frontier::count_attempted() {
 }
 
 Result<int64_t> Frontier::count_attempted(const std::string& host_key) {
-  Statement select(impl_->db,
-                   "SELECT COUNT(*) FROM urls WHERE host_key = ? AND fetch_time != 0 "
-                   "AND state != 'queued'");
+  CachedStatement select(impl_->statements, impl_->db,
+                         "SELECT COUNT(*) FROM urls WHERE host_key = ? AND fetch_time != 0 "
+                         "AND state != 'queued'");
   if (!select.ok()) return impl_->error("cannot prepare query");
   select.bind(1, host_key);
   if (select.step() != SQLITE_ROW) return impl_->error("query failed");
@@ -385,8 +448,8 @@ Result<int64_t> Frontier::count_attempted(const std::string& host_key) {
 }
 
 Result<std::map<std::string, std::map<UrlState, int64_t>>> Frontier::count_by_host() {
-  Statement select(impl_->db,
-                   "SELECT host_key, state, COUNT(*) FROM urls GROUP BY host_key, state");
+  CachedStatement select(impl_->statements, impl_->db,
+                         "SELECT host_key, state, COUNT(*) FROM urls GROUP BY host_key, state");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::map<std::string, std::map<UrlState, int64_t>> counts;
   int rc;
@@ -404,18 +467,19 @@ Result<std::optional<FrontierEntry>> Frontier::find_by_digest(const std::string&
   std::string sql = std::string("SELECT ") + kEntryColumns +
                     " FROM urls WHERE content_digest = ? AND content_digest != '' AND id != ? "
                     "AND state = 'fetched' AND reason != 'duplicate' ORDER BY id LIMIT 1";
-  Statement select(impl_->db, sql.c_str());
+  CachedStatement select(impl_->statements, impl_->db, sql);
   if (!select.ok()) return impl_->error("cannot prepare query");
   select.bind(1, digest);
   select.bind(2, id);
   int rc = select.step();
   if (rc == SQLITE_DONE) return std::optional<FrontierEntry>();
   if (rc != SQLITE_ROW) return impl_->error("query failed");
-  return std::optional<FrontierEntry>(read_entry(select));
+  return std::optional<FrontierEntry>(read_entry(select.statement()));
 }
 
 Status Frontier::set_reason(int64_t id, const std::string& reason, const std::string& detail) {
-  Statement update(impl_->db, "UPDATE urls SET reason = ?, detail = ? WHERE id = ?");
+  CachedStatement update(impl_->statements, impl_->db,
+                         "UPDATE urls SET reason = ?, detail = ? WHERE id = ?");
   if (!update.ok()) return impl_->error("cannot prepare update");
   update.bind(1, reason);
   update.bind(2, detail);
@@ -425,7 +489,8 @@ Status Frontier::set_reason(int64_t id, const std::string& reason, const std::st
 }
 
 Result<std::optional<CachedRobots>> Frontier::cached_robots(const std::string& origin) {
-  Statement select(impl_->db, "SELECT status, body, fetch_time FROM robots WHERE origin = ?");
+  CachedStatement select(impl_->statements, impl_->db,
+                         "SELECT status, body, fetch_time FROM robots WHERE origin = ?");
   if (!select.ok()) return impl_->error("cannot prepare query");
   select.bind(1, origin);
   int rc = select.step();
@@ -436,9 +501,9 @@ Result<std::optional<CachedRobots>> Frontier::cached_robots(const std::string& o
 }
 
 Status Frontier::store_robots(const std::string& origin, const CachedRobots& robots) {
-  Statement insert(impl_->db,
-                   "INSERT OR REPLACE INTO robots (origin, status, body, fetch_time) "
-                   "VALUES (?, ?, ?, ?)");
+  CachedStatement insert(impl_->statements, impl_->db,
+                         "INSERT OR REPLACE INTO robots (origin, status, body, fetch_time) "
+                         "VALUES (?, ?, ?, ?)");
   if (!insert.ok()) return impl_->error("cannot prepare insert");
   insert.bind(1, origin);
   insert.bind(2, robots.status);

@@ -120,7 +120,9 @@ Result<std::string> inflate_all(std::string_view data, int window_bits, size_t l
 
 std::string gzip_compress(std::string_view data) {
   z_stream stream{};
-  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  // Level 1: WARC records are mostly bodies the server already compressed,
+  // where a slower level gains almost nothing.
+  deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&stream, data.size()) + 32, '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
@@ -761,6 +763,7 @@ WarcWriter& WarcWriter::operator=(WarcWriter&& other) noexcept {
     file_size_ = other.file_size_;
     warcinfo_id_ = std::move(other.warcinfo_id_);
     truncated_bytes_ = other.truncated_bytes_;
+    unsynced_ = other.unsynced_;
   }
   return *this;
 }
@@ -813,6 +816,7 @@ Result<WarcWriter> WarcWriter::open(const std::string& dir, WarcWriterOptions op
 }
 
 Status WarcWriter::start_file(int number) {
+  if (auto ok = flush(); !ok) return ok;
   if (fd_ >= 0) ::close(fd_);
   file_number_ = number;
   file_name_ = warc_file_name(options_.prefix, number);
@@ -855,8 +859,18 @@ Result<uint64_t> WarcWriter::append(std::string_view bytes) {
     bytes.remove_prefix(static_cast<size_t>(count));
     file_size_ += static_cast<uint64_t>(count);
   }
-  if (options_.sync && ::fdatasync(fd_) != 0) return fail(system_error("cannot sync", path));
+  unsynced_ = true;
+  if (options_.sync) {
+    if (auto ok = flush(); !ok) return std::move(ok).take_error();
+  }
   return offset;
+}
+
+Status WarcWriter::flush() {
+  if (!unsynced_ || fd_ < 0) return {};
+  if (::fdatasync(fd_) != 0) return fail(system_error("cannot sync", dir_ + "/" + file_name_));
+  unsynced_ = false;
+  return {};
 }
 
 Result<WarcLocation> WarcWriter::write_record(

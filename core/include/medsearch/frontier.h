@@ -114,6 +114,12 @@ class Frontier {
 
   // Records what became of URL `id`.
   Status record(int64_t id, const FetchOutcome& outcome);
+
+  // Groups the writes until the matching end_batch() into one transaction
+  // (much faster than one per write). Batches nest; only the outermost
+  // commits. take_next(), begin_recrawl() and open() must not be called inside one.
+  Status begin_batch();
+  Status end_batch();
   // Puts URL `id` back to kQueued (e.g. its host's robots.txt was unreachable).
   Status requeue(int64_t id);
 
@@ -162,6 +168,7 @@ class Frontier {
   explicit Frontier(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   int64_t requeued_on_open_ = 0;
+  int batch_depth_ = 0;
 };
 
 }  // namespace medsearch

@@ -125,7 +125,9 @@ struct WarcWriterOptions {
   std::string prefix = "crawl";                     // files are PREFIX-NNNNN.warc.gz
   uint64_t max_file_bytes = 1000ull * 1000 * 1000;  // roll over to a new file past this
   std::string software = "medcrawl";                // for the warcinfo record
-  bool sync = true;  // fdatasync after each write, before returning its location
+  // fdatasync after each write, before returning its location. Without it the
+  // caller calls flush() before relying on records being on disk.
+  bool sync = true;
 };
 
 // Appends records to PREFIX-NNNNN.warc.gz files in one directory, one gzip
@@ -154,6 +156,9 @@ class WarcWriter {
   Result<WarcLocation> write_record(std::vector<std::pair<std::string, std::string>> fields,
                                     std::string_view block);
 
+  // fdatasyncs what was written since the last sync (a no-op if nothing was).
+  Status flush();
+
   // Bytes cut off the end of the continued file by open() (a torn record).
   uint64_t truncated_bytes() const { return truncated_bytes_; }
   // Name of the file being written, e.g. "crawl-00000.warc.gz".
@@ -176,6 +181,7 @@ class WarcWriter {
   uint64_t file_size_ = 0;
   std::string warcinfo_id_;
   uint64_t truncated_bytes_ = 0;
+  bool unsynced_ = false;
 };
 
 // A fresh "<urn:uuid:...>" (random, version 4) for WARC-Record-ID.
