@@ -107,12 +107,12 @@ int run(int argc, char** argv) {
       "XML records, and HTML, XHTML, PDF and text files or directories of them.\n"
       "Re-indexing replaces changed documents and skips unchanged ones.\n\nOptions");
   std::string db;
-  uint64_t flush = 10000;
+  uint64_t flush = IndexerOptions{}.flush_every;
   unsigned threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::string> deletes, vocab_files;
   visible.add_options()("help,h", "show this help")("version", "show the version")(
       "db,d", po::value(&db), "index directory (created if missing); default $MEDSEARCH_DB")(
-      "flush", po::value(&flush)->default_value(10000), "commit every N changed documents")(
+      "flush", po::value(&flush)->default_value(flush), "commit every N changed documents")(
       "threads,j", po::value(&threads), "builder threads beside the writer (0: one thread in all)")(
       "vocab", po::value(&vocab_files)->composing(),
       "vocabulary file (repeatable): core TSV, MeSH d20XX.bin, OBO, abbreviation TSV; "

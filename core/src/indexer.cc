@@ -358,9 +358,11 @@ struct Indexer::Impl {
 
   void count_change(IndexWriter& target, uint64_t& pending) {
     // Shard writers share the flush interval, so that together they buffer
-    // no more than one writer would (peak memory).
-    uint64_t interval =
-        std::max<uint64_t>(1, options.flush_every / std::max<size_t>(1, shards.size()));
+    // no more than one writer would (peak memory), and commit at least every
+    // kBulkShardFlush documents (speed).
+    uint64_t interval = options.flush_every;
+    if (!shards.empty())
+      interval = std::clamp<uint64_t>(options.flush_every / shards.size(), 1, kBulkShardFlush);
     if (++pending < interval) return;
     pending = 0;
     if (Status s = target.commit(); !s) fail_with(std::move(s));

@@ -27,15 +27,24 @@ struct IndexStats {
   uint64_t failed() const;
 };
 
+// The longest commit interval of a bulk shard writer (measured fastest; see
+// docs/performance.md).
+inline constexpr uint64_t kBulkShardFlush = 1000;
+
 struct IndexerOptions {
-  uint64_t flush_every = 10000;  // commit after this many changed documents
+  // Commit after this many changed documents. Xapian buffers the changes of
+  // an interval in memory, in maps whose cost per posting grows with their
+  // size, so short intervals are faster as well as leaner (docs/performance.md).
+  uint64_t flush_every = 2000;
   // Builder threads that extract and build index terms while the writer
   // stores; 0 does everything on the calling thread.
   unsigned threads = 1;
   // Bulk build into an empty index: this many shard writers work in parallel,
   // each with the documents whose id hashes to it, and are merged into the
   // index by finish(). 0 or 1: one writer. An interrupted bulk build leaves
-  // the index empty; run it again.
+  // the index empty; run it again. Shards commit every
+  // min(flush_every / bulk_shards, kBulkShardFlush) documents: they are not
+  // visible to readers, so their interval is chosen for speed alone.
   unsigned bulk_shards = 0;
   // Called for each input that was not indexed: where, and why. Called from
   // the writer's thread, never concurrently.
