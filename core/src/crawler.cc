@@ -19,7 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "medsearch/html_extract.h"
+#include "medsearch/html_links.h"
 #include "medsearch/robots.h"
 #include "medsearch/sitemap.h"
 #include "medsearch/url.h"
@@ -715,7 +715,8 @@ Status Crawl::add_found_url(const Url& url, int depth, int redirects, const std:
 
 Status Crawl::queue_links(const FrontierEntry& entry, const Url& url, const FetchResult& result,
                           bool header_nofollow, FetchOutcome& outcome) {
-  HtmlPage page = parse_html(result.body);
+  // The fast scanner, not the full parser: links are all the crawl needs.
+  HtmlLinks page = scan_html_links(result.body);
   Url base = url;
   if (!page.base_href.empty()) {
     if (auto resolved = resolve_url(url, page.base_href)) base = *resolved;
