@@ -384,6 +384,11 @@ bool Crawl::host_ready(const std::string& host_key, Clock::time_point now) {
 void Crawl::start_transfer(uint64_t token, const std::string& url, RequestOptions request) {
   if (auto parsed = parse_url(url)) {
     request.allow_private_address = scope_.allows_private_host(parsed->host);
+    // E-utilities answers are archived as plain XML, which WARC tools and the
+    // indexer can read without decoding (the WARC record is gzipped anyway).
+    if (auto host = hosts_.find(parsed->host_key()); host != hosts_.end() && host->second.api) {
+      request.compressed = false;
+    }
   } else {
     request.allow_private_address = false;
   }

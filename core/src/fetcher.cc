@@ -262,7 +262,9 @@ void Fetcher::start(uint64_t token, const std::string& url, const RequestOptions
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
   curl_easy_setopt(easy, CURLOPT_HTTP_TRANSFER_DECODING, 0L);
-  t->request_headers = curl_slist_append(t->request_headers, "Accept-Encoding: gzip, deflate");
+  t->request_headers =
+      curl_slist_append(t->request_headers, request.compressed ? "Accept-Encoding: gzip, deflate"
+                                                               : "Accept-Encoding: identity");
   t->request_headers = curl_slist_append(
       t->request_headers,
       "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,application/pdf,"

@@ -1302,6 +1302,19 @@ TEST_CASE("medcrawl --pubmed fetches records through E-utilities at most 3 per s
     CHECK(entry.state == UrlState::kFetched);
     CHECK(entry.url.find("tool=medcrawl") != std::string::npos);
   }
+
+  SECTION("the crawl directory indexes into one document per article") {
+    TempDir db;
+    auto indexed = run_process({bin_path("medindex"), "--db", db.path(), out.path()});
+    INFO(indexed.err);
+    REQUIRE(indexed.exit_code == 0);
+    for (const auto& id : eutils.ids()) {
+      auto found = run_process({bin_path("medsearch"), "--db", db.path(), "pmid:" + id});
+      INFO(id << ": " << found.out << found.err);
+      CHECK(found.exit_code == 0);
+      CHECK(found.out.find(id) != std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("medcrawl --pubmed with --api-key may go faster; bad options are usage errors",

@@ -41,6 +41,8 @@ struct RequestOptions {
   // Whether the connection may go to a loopback, private or link-local
   // address (checked on the address actually connected to, after DNS).
   bool allow_private_address = true;
+  // Ask for gzip/deflate bodies. Off: the body arrives as it is (identity).
+  bool compressed = true;
   // Conditional GET: sent as If-None-Match / If-Modified-Since when not empty.
   std::string if_none_match;
   std::string if_modified_since;
