@@ -1425,5 +1425,145 @@ TEST_CASE("medcrawl reports progress: periodic lines, --verbose, --quiet", "[cra
   }
 }
 
+TEST_CASE("medcrawl obeys robots.txt variants, RFC 9309 examples included", "[crawl][robots]") {
+  struct Case {
+    const char* robots_txt;
+    std::map<std::string, bool> fetched;  // path -> requested?
+  };
+  const Case cases[] = {
+      // RFC 9309 5.1 (the group for our product token, not "*").
+      {"User-Agent: *\nDisallow: *.gif$\nDisallow: /example/\nAllow: /publications/\n\n"
+       "User-Agent: medcrawl\nAllow: /\nDisallow: /example/page.html\nDisallow: /*.gif$\n",
+       {{"/example/page.html", false},
+        {"/example/other.html", true},
+        {"/pic.gif", false},
+        {"/pic.gif?x", true}}},
+      // RFC 9309 2.2.2: longest match wins; Allow wins a tie.
+      {"User-agent: *\nAllow: /example/page/\nDisallow: /example/page/disallowed.gif\n",
+       {{"/example/page/", true}, {"/example/page/disallowed.gif", false}}},
+      {"User-agent: *\nDisallow: /a\nAllow: /a\n", {{"/a", true}}},
+      // Percent-encoding and case: the path is compared byte for byte after normalising.
+      {"User-agent: *\nDisallow: /%7Efoo/\nDisallow: /Private\n",
+       {{"/~foo/x", false}, {"/private", true}, {"/Private", false}}},
+      // "$" anchors; "*" in the middle.
+      {"User-agent: *\nDisallow: /*/print$\nDisallow: /q?*session=\n",
+       {{"/a/print", false}, {"/a/print/", true}, {"/q?x=1&session=2", false}, {"/q?x=1", true}}},
+      // Other agents' groups do not apply; an empty Disallow allows everything.
+      {"User-agent: otherbot\nDisallow: /\n\nUser-agent: *\nDisallow:\n", {{"/anything", true}}},
+      {"User-agent: MEDCRAWL\nDisallow: /\n", {{"/anything", false}}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.robots_txt);
+    TempDir site, out;
+    std::vector<std::string> hrefs;
+    for (const auto& [path, fetched] : c.fetched) hrefs.push_back(path);
+    write_site(site, {{"robots.txt", c.robots_txt}, {"index.html", page("Home", hrefs)}});
+    FixtureServer server(site.path());
+    server.start();
+    auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+    REQUIRE(result.exit_code == 0);
+    auto paths = requested_paths(server.requests());
+    for (const auto& [path, fetched] : c.fetched) {
+      INFO(path);
+      CHECK((std::count(paths.begin(), paths.end(), path) == 1) == fetched);
+    }
+  }
+}
+
+TEST_CASE("medcrawl cuts a torn WARC record off before resuming", "[crawl]") {
+  TempDir site, out;
+  write_site(site, {{"index.html", page("Home", {"a.html"})}, {"a.html", page("A", {})}});
+  FixtureServer server(site.path());
+  server.start();
+  REQUIRE(run_process(medcrawl_argv(out, {server.url("/")})).exit_code == 0);
+  std::string warc = out / "warc/crawl-00000.warc.gz";
+  std::string whole = read_file(warc);
+  // What a kill in the middle of a write leaves: half a gzip member.
+  std::string member =
+      gzip_compress("WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 100\r\n\r\n");
+  {
+    std::ofstream append(warc, std::ios::binary | std::ios::app);
+    append << member.substr(0, member.size() / 2);
+  }
+  write_file(site / "b.html", page("B", {}));
+  auto result = run_process(medcrawl_argv(out, {server.url("/b.html")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.err.find("cut a torn record (" + std::to_string(member.size() / 2) + " bytes)") !=
+        std::string::npos);
+  auto records = independent_warc_read(out.path());  // reads cleanly to the end
+  CHECK(records.back().uri == server.url("/b.html"));
+  CHECK(read_file(warc).compare(0, whole.size(), whole) == 0);  // earlier records untouched
+}
+
+TEST_CASE("medcrawl records exact copies as duplicates, honouring canonical links", "[crawl]") {
+  TempDir site, out;
+  std::string copy =
+      "<html><head><link rel=canonical href=\"/copy-b.html\"></head><body>same</body></html>";
+  write_site(site, {{"index.html", page("Home", {"copy-a.html", "plain-1.html"})},
+                    {"copy-a.html", copy},
+                    {"copy-b.html", copy},
+                    {"plain-1.html", page("Plain", {"plain-2.html"})},
+                    {"plain-2.html", page("Plain", {"plain-2.html"})}});
+  // plain-2 differs from plain-1 only in its link: make them byte-identical.
+  write_file(site / "plain-1.html", page("Plain", {"plain-2.html"}));
+  write_file(site / "plain-2.html", page("Plain", {"plain-2.html"}));
+  FixtureServer server(site.path());
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto frontier = frontier_by_path(out.path(), server);
+  // Both copies name copy-b canonical: copy-a, fetched first, is the duplicate.
+  CHECK(frontier["/copy-a.html"].reason == "duplicate");
+  CHECK(frontier["/copy-a.html"].detail == server.url("/copy-b.html"));
+  CHECK(frontier["/copy-b.html"].reason == "");
+  CHECK(frontier["/copy-b.html"].state == UrlState::kFetched);
+  // Without canonical links the first copy is the original.
+  CHECK(frontier["/plain-1.html"].reason == "");
+  CHECK(frontier["/plain-2.html"].reason == "duplicate");
+  CHECK(frontier["/plain-2.html"].detail == server.url("/plain-1.html"));
+}
+
+TEST_CASE("medcrawl WARC records match what wget --warc-file writes", "[crawl][wget]") {
+  if (!std::filesystem::exists("/usr/bin/wget")) {
+    WARN("wget not installed: skipped");
+    return;
+  }
+  TempDir site, out, wget_dir;
+  write_site(site, {{"index.html", page("Home", {"doc.pdf"})},
+                    {"doc.pdf", "%PDF-1.4\n" + std::string(3000, 'p') + "\n%%EOF\n"}});
+  FixtureServer server(site.path());
+  server.start();
+  REQUIRE(run_process(medcrawl_argv(out, {server.url("/")})).exit_code == 0);
+  auto wget =
+      run_process({"/usr/bin/wget", "--quiet", "--recursive", "--level=2", "--directory-prefix",
+                   wget_dir.path(), "--warc-file", wget_dir / "wget", server.url("/")});
+  REQUIRE(std::filesystem::exists(wget_dir / "wget.warc.gz"));
+  // The same payload digest for the same uncompressed body, by two writers.
+  std::map<std::string, std::string> ours, theirs;
+  for (const auto& record : independent_warc_read(out.path())) {
+    if (record.type == "response") ours[record.uri] = record.payload_digest;
+  }
+  auto reader = WarcReader::open(wget_dir / "wget.warc.gz");
+  REQUIRE(reader.ok());
+  std::set<std::string> wget_types;
+  while (true) {
+    auto record = reader->next();
+    REQUIRE(record.ok());
+    if (!*record) break;
+    wget_types.insert((*record)->header("WARC-Type"));
+    if ((*record)->header("WARC-Type") == "response") {
+      theirs[(*record)->target_uri()] = (*record)->header("WARC-Payload-Digest");
+    }
+  }
+  for (const char* type : {"warcinfo", "request", "response"}) CHECK(wget_types.count(type) == 1);
+  std::string pdf = server.url("/doc.pdf");
+  REQUIRE(ours.count(pdf) == 1);
+  REQUIRE(theirs.count(pdf) == 1);
+  CHECK(ours[pdf] == theirs[pdf]);
+  CHECK(ours[pdf] == warc_sha1_digest(read_file(site / "doc.pdf")));
+}
+
 }  // namespace
 }  // namespace medsearch
