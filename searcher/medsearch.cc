@@ -1,4 +1,5 @@
 // medsearch: ranked search over a medsearch index from the command line.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "medsearch/evaluation.h"
 #include "medsearch/output.h"
 #include "medsearch/searcher.h"
+#include "medsearch/text.h"
 
 namespace po = boost::program_options;
 using namespace medsearch;
@@ -25,6 +27,7 @@ struct OutputSettings {
   std::string run_name;  // the TREC run tag
   bool color = false;
   bool batch = false;
+  bool explain = false;  // text: print how the query was understood
 };
 
 // Prints the results of one query (`query_id` is "" for a single query outside a batch).
@@ -41,7 +44,7 @@ void print_results(const OutputSettings& out, const SearchResults& results,
     std::cout << results_to_trec(results, query_id.empty() ? "1" : query_id, out.run_name);
   } else {
     if (out.batch) std::cout << "[" << query_id << "] ";
-    std::cout << results_to_text(results, out.color);
+    std::cout << results_to_text(results, out.color, out.explain);
     if (out.batch) std::cout << "\n";
   }
 }
@@ -92,12 +95,30 @@ int run(int argc, char** argv) {
   std::string format = "text", color = "auto";
   std::string queries_path, run_name = "medsearch", timings_path;
   uint32_t limit = 10, offset = 0;
+  std::string sort = "relevance", facets, like, years;
+  std::vector<std::string> sites, types, evidence;
+  size_t facet_values = 10;
   visible.add_options()("help,h", "show this help")("version", "show the version")(
       "db,d", po::value(&dbs)->composing(), "index directory (repeatable)")(
       "format,f", po::value(&format)->default_value("text"),
       "output: text, json, jsonl, csv or trec (docs/output-formats.md)")(
       "limit,n", po::value(&limit)->default_value(10), "results to show (1-1000)")(
       "offset", po::value(&offset)->default_value(0), "results to skip")(
+      "sort", po::value(&sort)->default_value("relevance"),
+      "relevance, date (oldest first) or -date (newest first)")(
+      "site", po::value(&sites)->composing(), "only this host (repeatable: any of them)")(
+      "type", po::value(&types)->composing(),
+      "only this type: research, clinic, news, other (repeatable)")(
+      "evidence", po::value(&evidence)->composing(),
+      "only this evidence: rct, meta-analysis, review, guideline, case-report, observational")(
+      "year", po::value(&years), "only these years: 2021, 2015..2024, 2020.. or ..2019")(
+      "facets", po::value(&facets),
+      "count the matches by site,year,type,evidence,concept (comma-separated)")(
+      "facet-values", po::value(&facet_values)->default_value(10), "values shown per facet")(
+      "like", po::value(&like), "more like this document (URL, id or docid)")(
+      "explain", "show how the query was understood")(
+      "auto-correct", "search the spelling suggestion instead, when there is one")(
+      "no-collapse", "show near-duplicates as separate results")(
       "color", po::value(&color)->default_value("auto"), "highlight: auto, always or never")(
       "queries", po::value(&queries_path),
       "run a batch: a file of QUERY-ID<TAB>QUERY lines or JSON Lines {\"_id\", \"text\"}")(
@@ -116,11 +137,14 @@ int run(int argc, char** argv) {
   po::notify(vm);
 
   if (vm.count("help")) {
-    std::cout << visible << "\nExamples:\n"
-              << "  medsearch --db var/index CRPS\n"
-              << "  medsearch --db var/index '\"NMDA receptor\" ketamine'\n"
-              << "  medsearch --db var/index --format json ketamine depression\n"
-              << "  medsearch --db var/index --queries queries.tsv --format trec --limit 100\n";
+    std::cout
+        << visible << "\nExamples:\n"
+        << "  medsearch --db var/index CRPS\n"
+        << "  medsearch --db var/index '\"NMDA receptor\" ketamine'\n"
+        << "  medsearch --db var/index --format json ketamine depression\n"
+        << "  medsearch --db var/index --explain 'title:\"neuropathic pain\" year:2015..2024'\n"
+        << "  medsearch --db var/index --facets type,year,concept --sort -date ketamine\n"
+        << "  medsearch --db var/index --queries queries.tsv --format trec --limit 100\n";
     return cli::kOk;
   }
   if (vm.count("version")) {
@@ -139,7 +163,22 @@ int run(int argc, char** argv) {
     throw cli::UsageError("give a query or --queries FILE, not both");
   if (queries_path.empty() && !timings_path.empty())
     throw cli::UsageError("--timings needs --queries");
-  if (query.empty() && queries_path.empty()) throw cli::UsageError("no query given");
+  bool has_filter =
+      !like.empty() || !sites.empty() || !types.empty() || !evidence.empty() || !years.empty();
+  if (query.empty() && queries_path.empty() && !has_filter) throw cli::UsageError("no query given");
+  auto sort_order = parse_sort_order(sort);
+  if (!sort_order) throw cli::UsageError("--sort: " + sort_order.error());
+  std::vector<std::string> facet_names;
+  for (const auto& name : split(facets, ',')) {
+    std::string trimmed(trim(name));
+    if (trimmed.empty()) continue;
+    if (std::find(std::begin(kFacetNames), std::end(kFacetNames), trimmed) == std::end(kFacetNames))
+      throw cli::UsageError("--facets: unknown facet '" + trimmed +
+                            "'; use site, year, type, evidence, concept");
+    facet_names.push_back(trimmed);
+  }
+  if (facet_values < 1 || facet_values > 1000)
+    throw cli::UsageError("--facet-values must be between 1 and 1000");
   if (dbs.empty()) {
     const char* env = std::getenv("MEDSEARCH_DB");
     dbs.push_back(env && *env ? env : "var/index");
@@ -150,7 +189,19 @@ int run(int argc, char** argv) {
   SearchOptions options;
   options.limit = limit;
   options.offset = offset;
+  options.sort = *sort_order;
+  options.sites = sites;
+  options.types = types;
+  options.evidence = evidence;
+  options.years = years;
+  options.facets = facet_names;
+  options.facet_values = facet_values;
+  options.like = like;
+  options.auto_correct = vm.count("auto-correct") > 0;
+  options.collapse = vm.count("no-collapse") == 0;
+  if (Status valid = validate_search_options(options); !valid) throw cli::UsageError(valid.error());
   OutputSettings out;
+  out.explain = vm.count("explain") > 0;
   out.format = format;
   out.run_name = run_name;
   out.color = color == "always" || (color == "auto" && cli::stdout_is_terminal());

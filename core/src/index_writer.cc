@@ -173,8 +173,14 @@ PreparedDocument DocumentBuilder::build(const Document& doc) {
     xdoc.add_boolean_term(s::boolean_term(s::kHost, ascii_lower(doc.site)));
     xdoc.add_value(s::kSlotSite, ascii_lower(doc.site));
   }
-  if (!doc.type.empty()) xdoc.add_boolean_term(std::string(s::kDocType) + doc.type);
-  if (!doc.evidence.empty()) xdoc.add_boolean_term(std::string(s::kEvidence) + doc.evidence);
+  if (!doc.type.empty()) {
+    xdoc.add_boolean_term(std::string(s::kDocType) + doc.type);
+    xdoc.add_value(s::kSlotDocType, doc.type);
+  }
+  if (!doc.evidence.empty()) {
+    xdoc.add_boolean_term(std::string(s::kEvidence) + doc.evidence);
+    xdoc.add_value(s::kSlotEvidence, doc.evidence);
+  }
   if (!doc.language.empty()) xdoc.add_boolean_term(std::string(s::kLanguage) + doc.language);
   if (!doc.mime_type.empty()) xdoc.add_boolean_term(s::boolean_term(s::kMimeType, doc.mime_type));
   if (!doc.doi.empty()) xdoc.add_boolean_term(s::boolean_term(s::kDoi, ascii_lower(doc.doi)));
@@ -186,6 +192,7 @@ PreparedDocument DocumentBuilder::build(const Document& doc) {
   if (!date.empty()) {
     xdoc.add_value(s::kSlotDate, date);
     xdoc.add_boolean_term(std::string(s::kYear) + date.substr(0, 4));
+    xdoc.add_value(s::kSlotYear, date.substr(0, 4));
     if (date.substr(4, 2) != "00")
       xdoc.add_boolean_term(std::string(s::kMonth) + date.substr(0, 6));
     if (date.substr(6, 2) != "00") xdoc.add_boolean_term(std::string(s::kDay) + date);

@@ -26,7 +26,48 @@ void write_hit_fields(JsonWriter& w, const SearchHit& hit) {
   w.key("pmid").value(d.pmid);
   w.key("journal").value(d.journal);
   w.key("score").value(hit.score);
+  w.key("similar").value(static_cast<uint64_t>(hit.similar));
   w.key("snippet").value(hit.snippet);
+}
+
+void write_explain(JsonWriter& w, const Explanation& e) {
+  w.begin_object();
+  w.key("concepts").begin_array();
+  for (const auto& c : e.concepts) {
+    w.begin_object();
+    w.key("text").value(c.text);
+    w.key("id").value(c.id);
+    w.key("name").value(c.name);
+    w.key("variants").value(c.variants);
+    w.key("variant_count").value(static_cast<uint64_t>(c.variant_count));
+    w.end_object();
+  }
+  w.end_array();
+  w.key("fields").value(e.fields);
+  w.key("filters").value(e.filters);
+  w.key("spelling").value(e.spelling);
+  w.key("like").value(e.like);
+  w.key("query").value(e.query);
+  w.end_object();
+}
+
+void write_facets(JsonWriter& w, const std::vector<Facet>& facets) {
+  w.begin_object();
+  for (const auto& facet : facets) {
+    w.key(facet.name).begin_object();
+    w.key("distinct").value(facet.distinct);
+    w.key("values").begin_array();
+    for (const auto& v : facet.values) {
+      w.begin_object();
+      w.key("value").value(v.value);
+      w.key("label").value(v.label);
+      w.key("count").value(v.count);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+  }
+  w.end_object();
 }
 
 }  // namespace
@@ -37,7 +78,14 @@ std::string results_to_json(const SearchResults& results) {
   w.key("query").value(results.query);
   w.key("parsed").value(results.parsed);
   w.key("total").value(results.total);
+  w.key("total_exact").value(results.total_exact);
+  w.key("suggestion").value(results.suggestion);
+  w.key("corrected_from").value(results.corrected_from);
   w.key("notes").value(results.notes);
+  w.key("explain");
+  write_explain(w, results.explain);
+  w.key("facets");
+  write_facets(w, results.facets);
   w.key("results").begin_array();
   for (const auto& hit : results.hits) {
     w.begin_object();
@@ -109,17 +157,51 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-std::string results_to_text(const SearchResults& results, bool color) {
+std::string explanation_to_text(const Explanation& e) {
+  std::string out = "Search details:\n";
+  for (const auto& c : e.concepts) {
+    out += "  concept  \"" + c.text + "\" -> " + c.name + " [" + c.id + "]";
+    std::string variants;
+    for (const auto& v : c.variants) variants += (variants.empty() ? "" : ", ") + v;
+    if (!variants.empty()) out += ": " + variants;
+    if (c.variant_count > c.variants.size())
+      out += " (+" + std::to_string(c.variant_count - c.variants.size()) + " more)";
+    out += "\n";
+  }
+  for (const auto& f : e.fields) out += "  field    " + f + "\n";
+  for (const auto& f : e.filters) out += "  filter   " + f + "\n";
+  for (const auto& s : e.spelling) out += "  spelling " + s + "\n";
+  if (!e.like.empty()) out += "  like     " + e.like + "\n";
+  out += "  query    " + e.query + "\n";
+  return out;
+}
+
+std::string results_to_text(const SearchResults& results, bool color, bool explain) {
   const std::string bold = color ? "\x1b[1m" : "";
   const std::string dim = color ? "\x1b[2m" : "";
   const std::string reset = color ? "\x1b[0m" : "";
   std::string out;
   for (const auto& note : results.notes) out += "note: " + note + "\n";
+  if (explain) out += explanation_to_text(results.explain) + "\n";
+  if (!results.suggestion.empty())
+    out += "Did you mean: " + bold + results.suggestion + reset + "\n";
+  for (const auto& facet : results.facets) {
+    out += facet.name + ":";
+    for (const auto& v : facet.values) out += "  " + v.label + " (" + std::to_string(v.count) + ")";
+    if (facet.distinct > facet.values.size())
+      out += "  [" + std::to_string(facet.distinct - facet.values.size()) + " more]";
+    out += "\n";
+  }
+  if (!results.facets.empty()) out += "\n";
   if (results.hits.empty()) {
     out += "No results for \"" + results.query + "\".\n";
     return out;
   }
-  out += "About " + std::to_string(results.total) + " results for \"" + results.query + "\"\n\n";
+  std::string what = results.query.empty() && !results.explain.like.empty()
+                         ? "documents like " + results.explain.like
+                         : "\"" + results.query + "\"";
+  out += (results.total_exact ? "" : "About ") + std::to_string(results.total) + " results for " +
+         what + "\n\n";
   for (const auto& hit : results.hits) {
     const Document& d = hit.doc;
     char score[32];
@@ -138,6 +220,7 @@ std::string results_to_text(const SearchResults& results, bool color) {
     add(d.evidence);
     if (!d.doi.empty()) add("doi:" + d.doi);
     add(std::string("score ") + score);
+    if (hit.similar > 0) add("and " + std::to_string(hit.similar) + " similar");
     out += "   " + dim + details + reset + "\n";
     std::string snippet = snippet_to_text(hit.snippet, bold, reset);
     if (!snippet.empty()) out += "   " + snippet + "\n";

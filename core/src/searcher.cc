@@ -3,7 +3,11 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <regex>
 #include <set>
 
 #include "folding_stem.h"
@@ -24,32 +28,42 @@ struct ConceptSpan {
 };
 
 // Expands "xconcept:N" (written into the query by rewrite_concepts) into the
-// concept terms and the words, searched as one OP_SYNONYM unit: any variant
-// of the concept matches, and the unit is weighted as one term.
+// concept's term. Every variant of the concept in an indexed document added
+// that term, so it alone finds them all and weighs each occurrence once,
+// whichever variant the user typed (adding the typed words as well would
+// count documents that use those words twice). Only when no document has the
+// concept (an index built with another vocabulary) are the words searched,
+// as an exact phrase stemmed as the indexer stems.
 class ConceptFieldProcessor : public Xapian::FieldProcessor {
  public:
-  ConceptFieldProcessor(std::vector<ConceptSpan> spans, Xapian::Stem stemmer)
-      : spans_(std::move(spans)), stemmer_(std::move(stemmer)) {}
+  ConceptFieldProcessor(std::vector<ConceptSpan> spans, Xapian::Stem stemmer,
+                        const Xapian::Database& db)
+      : spans_(std::move(spans)), stemmer_(std::move(stemmer)), db_(db) {}
 
   Xapian::Query operator()(const std::string& value) override {
     size_t index = static_cast<size_t>(std::stoul(value));
     const ConceptSpan& span = spans_.at(index);
     std::vector<Xapian::Query> parts;
-    for (const auto& id : span.concept_ids) parts.emplace_back(schema::concept_term(id));
-    // The words as written, stemmed as the indexer stems them, as an exact phrase.
-    std::vector<Xapian::Query> words;
-    for (const Token& token : tokenize(span.text))
-      words.emplace_back("Z" + stemmer_(Xapian::Unicode::tolower(std::string(token.text))), 1,
-                         static_cast<Xapian::termpos>(words.size() + 1));
-    if (words.size() == 1) parts.push_back(words[0]);
-    if (words.size() > 1)
-      parts.emplace_back(Xapian::Query::OP_PHRASE, words.begin(), words.end(), words.size());
+    for (const auto& id : span.concept_ids) {
+      std::string term = schema::concept_term(id);
+      if (db_.get_termfreq(term) > 0) parts.emplace_back(term);
+    }
+    if (parts.empty()) {
+      std::vector<Xapian::Query> words;
+      for (const Token& token : tokenize(span.text))
+        words.emplace_back("Z" + stemmer_(Xapian::Unicode::tolower(std::string(token.text))), 1,
+                           static_cast<Xapian::termpos>(words.size() + 1));
+      if (words.size() == 1) return words[0];
+      return Xapian::Query(Xapian::Query::OP_PHRASE, words.begin(), words.end(), words.size());
+    }
+    if (parts.size() == 1) return parts[0];
     return Xapian::Query(Xapian::Query::OP_SYNONYM, parts.begin(), parts.end());
   }
 
  private:
   std::vector<ConceptSpan> spans_;
   Xapian::Stem stemmer_;
+  const Xapian::Database& db_;
 };
 
 // Replaces each span of `query` that is a vocabulary variant with
@@ -179,13 +193,300 @@ std::string highlight_concepts(const Vocabulary& vocabulary, const std::set<std:
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kDocTypes[] = {"research", "clinic", "news", "other"};
+constexpr const char* kEvidenceTypes[] = {"rct",       "meta-analysis", "review",
+                                          "guideline", "case-report",   "observational"};
+
+// The query language's errors: the search falls back to plain words, and the
+// user reads this message.
+[[noreturn]] void query_error(const std::string& message) {
+  throw Xapian::QueryParserError(message);
+}
+
+std::string join_names(const char* const* begin, const char* const* end) {
+  std::string out;
+  for (auto it = begin; it != end; ++it) out += (out.empty() ? "" : ", ") + std::string(*it);
+  return out;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "2021", "2021-03", "2021-03-05" or "20210305" as the slot's YYYYMMDD, the
+// missing parts filled with `fill` ("00" for a range's start, "99" for its
+// end); empty if not a date.
+std::string date_bound(std::string_view text, const char* fill) {
+  std::string digits;
+  for (char c : text)
+    if (c != '-') digits += c;
+  if (!all_digits(digits) || (digits.size() != 4 && digits.size() != 6 && digits.size() != 8))
+    return "";
+  if (text.size() == 8 && text.find('-') != std::string_view::npos) return "";  // "2021-3-5"
+  while (digits.size() < 8) digits += fill;
+  return digits;
+}
+
+// A value range on the date slot from two bounds, either of which may be
+// empty (open). `what` names the field in messages and the explanation.
+Xapian::Query date_range_query(const std::string& field, std::string_view value,
+                               Explanation* explain) {
+  size_t dots = value.find("..");
+  std::string_view from = value.substr(0, dots), to = value.substr(dots + 2);
+  std::string low, high;
+  bool year = field == "year";
+  auto bad = [&] {
+    query_error(year ? "year: wants YYYY, YYYY..YYYY, YYYY.. or ..YYYY, not '" +
+                           std::string(value) + "'"
+                     : "date: wants YYYY-MM-DD (or YYYY-MM, YYYY) and ranges A..B, not '" +
+                           std::string(value) + "'");
+  };
+  if (from.empty() && to.empty()) bad();
+  if (!from.empty()) {
+    if (year && (from.size() != 4 || !all_digits(from))) bad();
+    low = date_bound(from, "00");
+    if (low.empty()) bad();
+  }
+  if (!to.empty()) {
+    if (year && (to.size() != 4 || !all_digits(to))) bad();
+    high = date_bound(to, "99");
+    if (high.empty()) bad();
+  }
+  if (!low.empty() && !high.empty() && low > high)
+    query_error(field + ": the range " + std::string(value) + " ends before it starts");
+  if (explain) explain->filters.push_back(field + ": " + std::string(value));
+  if (high.empty()) return Xapian::Query(Xapian::Query::OP_VALUE_GE, schema::kSlotDate, low);
+  if (low.empty()) return Xapian::Query(Xapian::Query::OP_VALUE_LE, schema::kSlotDate, high);
+  return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, schema::kSlotDate, low, high);
+}
+
+// year:2021 and year:2015..2024 (open ranges too).
+Xapian::Query year_query(std::string_view value, Explanation* explain) {
+  if (value.find("..") != std::string_view::npos) return date_range_query("year", value, explain);
+  if (value.size() != 4 || !all_digits(value))
+    query_error("year: wants YYYY, YYYY..YYYY, YYYY.. or ..YYYY, not '" + std::string(value) + "'");
+  if (explain) explain->filters.push_back("year: " + std::string(value));
+  return Xapian::Query(std::string(schema::kYear) + std::string(value));
+}
+
+// date:2021-03-01, date:2021-03 (a month), date:2021, and ranges.
+Xapian::Query date_query(std::string_view value, Explanation* explain) {
+  if (value.find("..") != std::string_view::npos) return date_range_query("date", value, explain);
+  std::string day = date_bound(value, "00");
+  if (day.empty())
+    query_error("date: wants YYYY-MM-DD (or YYYY-MM, YYYY) and ranges A..B, not '" +
+                std::string(value) + "'");
+  if (explain) explain->filters.push_back("date: " + std::string(value));
+  if (day.substr(4) == "0000") return Xapian::Query(std::string(schema::kYear) + day.substr(0, 4));
+  if (day.substr(6) == "00") return Xapian::Query(std::string(schema::kMonth) + day.substr(0, 6));
+  return Xapian::Query(std::string(schema::kDay) + day);
+}
+
+// A boolean field (site:, type:, ...): checks and normalises the value, adds
+// it to the explanation and returns the filter term.
+class FilterFieldProcessor : public Xapian::FieldProcessor {
+ public:
+  using Make = std::function<Xapian::Query(std::string_view, Explanation*)>;
+  FilterFieldProcessor(Make make, Explanation* explain)
+      : make_(std::move(make)), explain_(explain) {}
+  Xapian::Query operator()(const std::string& value) override { return make_(value, explain_); }
+
+ private:
+  Make make_;
+  Explanation* explain_;
+};
+
+Xapian::Query site_query(std::string_view value, Explanation* explain) {
+  std::string host = ascii_lower(value);
+  if (size_t scheme = host.find("://"); scheme != std::string::npos) host.erase(0, scheme + 3);
+  if (size_t slash = host.find('/'); slash != std::string::npos) host.erase(slash);
+  if (host.empty()) query_error("site: wants a host name, e.g. site:example.org");
+  if (explain) explain->filters.push_back("site: " + host);
+  return Xapian::Query(schema::boolean_term(schema::kHost, host));
+}
+
+Xapian::Query choice_query(const std::string& field, std::string_view prefix,
+                           const char* const* begin, const char* const* end, std::string_view value,
+                           Explanation* explain) {
+  std::string lower = ascii_lower(value);
+  if (std::find(begin, end, lower) == end)
+    query_error(field + ": must be one of " + join_names(begin, end) + ", not '" +
+                std::string(value) + "'");
+  if (explain) explain->filters.push_back(field + ": " + lower);
+  return Xapian::Query(std::string(prefix) + lower);
+}
+
+Xapian::Query type_query(std::string_view value, Explanation* explain) {
+  return choice_query("type", schema::kDocType, std::begin(kDocTypes), std::end(kDocTypes), value,
+                      explain);
+}
+
+Xapian::Query evidence_query(std::string_view value, Explanation* explain) {
+  return choice_query("evidence", schema::kEvidence, std::begin(kEvidenceTypes),
+                      std::end(kEvidenceTypes), value, explain);
+}
+
+// PubMed's date form: "2015:2020[dp]" -> "year:2015..2020", "2019[dp]" ->
+// "year:2019" (also [pdat] and any case).
+std::string rewrite_pubmed_dates(const std::string& query) {
+  static const std::regex kRange(R"((\d{4})\s*:\s*(\d{4})\s*\[(?:dp|pdat)\])", std::regex::icase);
+  static const std::regex kYear(R"((\d{4})\s*\[(?:dp|pdat)\])", std::regex::icase);
+  if (query.find('[') == std::string::npos) return query;
+  std::string out = std::regex_replace(query, kRange, "year:$1..$2");
+  return std::regex_replace(out, kYear, "year:$1");
+}
+
+// The free-text fields of the query (title:, author:), for the explanation.
+std::vector<std::string> text_fields(const std::string& query) {
+  static const std::regex kField(R"re((?:^|[\s(+-])(title|author):("[^"]*"?|[^\s()"]+))re");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(query.begin(), query.end(), kField);
+       it != std::sregex_iterator(); ++it)
+    out.push_back((*it)[1].str() + ": " + (*it)[2].str());
+  return out;
+}
+
+// The plain words of a query that spelling may correct: not in quotes, not a
+// field or its value, not an operator, letters only, 3 bytes or more.
+struct QueryWord {
+  size_t offset = 0;
+  std::string text;
+};
+
+std::vector<QueryWord> correctable_words(const std::string& query) {
+  std::vector<QueryWord> words;
+  bool quoted = false;
+  for (size_t i = 0; i < query.size();) {
+    char c = query[i];
+    if (c == '"') {
+      quoted = !quoted;
+      ++i;
+      continue;
+    }
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < query.size() && (std::isalnum(static_cast<unsigned char>(query[i])) ||
+                                query[i] == '-' || query[i] == '\'' || query[i] == '_'))
+      ++i;
+    std::string word = query.substr(start, i - start);
+    bool field = i < query.size() && query[i] == ':';
+    bool value = start > 0 && query[start - 1] == ':';
+    bool wildcard = i < query.size() && query[i] == '*';
+    bool letters = std::all_of(word.begin(), word.end(), [](char ch) {
+      return std::isalpha(static_cast<unsigned char>(ch));
+    });
+    bool is_operator = word == "AND" || word == "OR" || word == "NOT" || word == "XOR" ||
+                       word == "NEAR" || word == "ADJ";
+    if (!quoted && !field && !value && !wildcard && letters && !is_operator && word.size() >= 3)
+      words.push_back({start, std::move(word)});
+    if (field) {
+      // Skip the field's value, quoted or not.
+      ++i;
+      if (i < query.size() && query[i] == '"') {
+        size_t close = query.find('"', i + 1);
+        i = close == std::string::npos ? query.size() : close + 1;
+      } else {
+        while (i < query.size() && !std::isspace(static_cast<unsigned char>(query[i])) &&
+               query[i] != ')')
+          ++i;
+      }
+    }
+  }
+  return words;
+}
+
+// Counts the concepts (XC terms) of each matching document: a multi-valued
+// facet, which ValueCountMatchSpy cannot count.
+class ConceptCountSpy : public Xapian::MatchSpy {
+ public:
+  void operator()(const Xapian::Document& doc, double) override {
+    ++documents_;
+    const std::string prefix(schema::kConcept);
+    Xapian::TermIterator it = doc.termlist_begin();
+    it.skip_to(prefix);
+    for (; it != doc.termlist_end(); ++it) {
+      const std::string& term = *it;
+      if (term.compare(0, prefix.size(), prefix) != 0) break;
+      ++counts_[term];
+    }
+  }
+  std::string name() const override { return "medsearch.ConceptCountSpy"; }
+  const std::map<std::string, uint64_t>& counts() const { return counts_; }
+
+ private:
+  std::map<std::string, uint64_t> counts_;
+  uint64_t documents_ = 0;
+};
+
+// The concept id of a concept term (inverse of schema::concept_term).
+std::string concept_id_of(std::string_view term) {
+  term.remove_prefix(schema::kConcept.size());
+  if (!term.empty() && term[0] == ':') term.remove_prefix(1);
+  return std::string(term);
+}
+
+Facet top_values(const std::string& name, std::vector<FacetValue> values, size_t keep) {
+  Facet facet;
+  facet.name = name;
+  facet.distinct = values.size();
+  std::sort(values.begin(), values.end(), [](const FacetValue& a, const FacetValue& b) {
+    return a.count != b.count ? a.count > b.count : a.value < b.value;
+  });
+  if (values.size() > keep) values.resize(keep);
+  facet.values = std::move(values);
+  return facet;
+}
+
+// Terms of a document worth expanding "more like this" with: words and concepts.
+class LikeTermDecider : public Xapian::ExpandDecider {
+ public:
+  bool operator()(const std::string& term) const override {
+    if (term.empty()) return false;
+    if (term[0] >= 'a' && term[0] <= 'z') return term.size() >= 3 && !all_digits(term);
+    if (term[0] == 'Z') return term.size() >= 4;
+    return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
+  }
+};
+
+}  // namespace
+
+Result<SortOrder> parse_sort_order(std::string_view text) {
+  if (text == "relevance") return SortOrder::kRelevance;
+  if (text == "date") return SortOrder::kDate;
+  if (text == "-date") return SortOrder::kDateDescending;
+  return fail("sort order must be relevance, date (oldest first) or -date (newest first), not '" +
+              std::string(text) + "'");
+}
+
+Status validate_search_options(const SearchOptions& options) {
+  for (const auto& name : options.facets)
+    if (std::find(std::begin(kFacetNames), std::end(kFacetNames), name) == std::end(kFacetNames))
+      return fail("unknown facet '" + name + "'; facets are " +
+                  join_names(std::begin(kFacetNames), std::end(kFacetNames)));
+  try {
+    for (const auto& site : options.sites) site_query(site, nullptr);
+    for (const auto& type : options.types) type_query(type, nullptr);
+    for (const auto& evidence : options.evidence) evidence_query(evidence, nullptr);
+    if (!options.years.empty()) year_query(options.years, nullptr);
+  } catch (const Xapian::QueryParserError& e) {
+    return fail(e.get_msg());
+  }
+  return {};
+}
+
 struct Searcher::Impl {
   std::vector<std::string> paths;
   Xapian::Database db;
   Xapian::Stem stemmer = internal::folding_stemmer();
   std::shared_ptr<const Vocabulary> vocabulary;
 
-  Xapian::QueryParser make_parser() const {
+  Xapian::QueryParser make_parser(Explanation* explain) const {
     namespace s = schema;
     Xapian::QueryParser parser;
     parser.set_database(db);
@@ -195,31 +496,257 @@ struct Searcher::Impl {
     parser.set_max_expansion(100, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
     parser.add_prefix("title", std::string(s::kTitle));
     parser.add_prefix("author", std::string(s::kAuthor));
-    parser.add_boolean_prefix("site", std::string(s::kHost));
-    parser.add_boolean_prefix("type", std::string(s::kDocType));
-    parser.add_boolean_prefix("evidence", std::string(s::kEvidence));
-    parser.add_boolean_prefix("doi", std::string(s::kDoi));
-    parser.add_boolean_prefix("pmid", std::string(s::kPmid));
-    parser.add_boolean_prefix("lang", std::string(s::kLanguage));
-    parser.add_boolean_prefix("year", std::string(s::kYear));
+    auto filter = [&](const char* field, FilterFieldProcessor::Make make) {
+      parser.add_boolean_prefix(field,
+                                (new FilterFieldProcessor(std::move(make), explain))->release());
+    };
+    filter("site", site_query);
+    filter("type", type_query);
+    filter("evidence", evidence_query);
+    filter("year", year_query);
+    filter("date", date_query);
+    filter("doi", [](std::string_view value, Explanation* e) {
+      if (e) e->filters.push_back("doi: " + ascii_lower(value));
+      return Xapian::Query(s::boolean_term(s::kDoi, ascii_lower(value)));
+    });
+    filter("pmid", [](std::string_view value, Explanation* e) {
+      if (!all_digits(value)) query_error("pmid: wants digits, not '" + std::string(value) + "'");
+      if (e) e->filters.push_back("pmid: " + std::string(value));
+      return Xapian::Query(std::string(s::kPmid) + std::string(value));
+    });
+    filter("lang", [](std::string_view value, Explanation* e) {
+      std::string code = ascii_lower(value);
+      if (code.size() != 2 || !std::isalpha(static_cast<unsigned char>(code[0])) ||
+          !std::isalpha(static_cast<unsigned char>(code[1])))
+        query_error("lang: wants a two-letter language code (en, fr, ...), not '" +
+                    std::string(value) + "'");
+      if (e) e->filters.push_back("lang: " + code);
+      return Xapian::Query(std::string(s::kLanguage) + code);
+    });
     return parser;
+  }
+
+  // Replaces each concept:ID or concept:"a name" of `text` with "xcid:N",
+  // N indexing `terms`, the concepts' terms (the QueryParser hands a field
+  // processor no quoted values on a weighted field, so it sees only N).
+  std::string rewrite_concept_fields(const std::string& text, std::vector<std::string>& terms,
+                                     Explanation* explain) const {
+    static const std::regex kField(R"re((^|[\s(+-])concept:(?:"([^"]*)"|([^\s()"]+)))re");
+    if (text.find("concept:") == std::string::npos) return text;
+    std::string out;
+    auto last = text.cbegin();
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), kField);
+         it != std::sregex_iterator(); ++it) {
+      const std::smatch& m = *it;
+      std::string value = m[2].matched ? m[2].str() : m[3].str();
+      out.append(last, m[0].first);
+      out += m[1].str() + "xcid:" + std::to_string(terms.size());
+      terms.push_back(concept_field_term(value, explain));
+      last = m[0].second;
+    }
+    out.append(last, text.cend());
+    return out;
+  }
+
+  // The term of concept:VALUE, an id or a name.
+  std::string concept_field_term(std::string_view value, Explanation* explain) const {
+    const Concept* found = vocabulary ? vocabulary->find(value) : nullptr;
+    if (!found && vocabulary) {
+      // Ids are case-sensitive in the vocabulary; people type "d020918".
+      std::string upper(value);
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      found = vocabulary->find(upper);
+    }
+    if (!found)
+      query_error(vocabulary
+                      ? "concept: no concept '" + std::string(value) + "' in the index's vocabulary"
+                      : "concept: the index was built without a vocabulary");
+    if (explain)
+      explain->concepts.push_back(explain_concept(*found, "concept:" + std::string(value)));
+    return schema::concept_term(found->id);
+  }
+
+  ExplainedConcept explain_concept(const Concept& c, std::string text) const {
+    constexpr size_t kShown = 8;
+    ExplainedConcept e;
+    e.text = std::move(text);
+    e.id = c.id;
+    e.name = c.name;
+    e.variant_count = c.variants.size();
+    for (size_t i = 0; i < c.variants.size() && i < kShown; ++i)
+      e.variants.push_back(c.variants[i]);
+    return e;
   }
 
   // Parses `text`, expanding vocabulary concepts when the index has a
   // vocabulary; the ids of the concepts found are added to `concept_ids`.
-  Xapian::Query parse(const std::string& text, unsigned flags,
-                      std::set<std::string>& concept_ids) const {
-    Xapian::QueryParser parser = make_parser();
-    if (!vocabulary) return parser.parse_query(text, flags);
+  Xapian::Query parse(const std::string& text, unsigned flags, std::set<std::string>& concept_ids,
+                      Explanation* explain) const {
+    Xapian::QueryParser parser = make_parser(explain);
+    if (explain) explain->fields = text_fields(text);
+    std::vector<std::string> concept_terms;
+    std::string with_fields = rewrite_concept_fields(text, concept_terms, explain);
+    if (!concept_terms.empty())
+      parser.add_prefix("xcid",
+                        (new FilterFieldProcessor(
+                             [concept_terms](std::string_view n, Explanation*) {
+                               return Xapian::Query(concept_terms.at(std::stoul(std::string(n))));
+                             },
+                             nullptr))
+                            ->release());
+    if (!vocabulary) return parser.parse_query(with_fields, flags);
     std::vector<ConceptSpan> spans;
-    std::string rewritten = rewrite_concepts(*vocabulary, text, spans);
-    if (spans.empty()) return parser.parse_query(text, flags);
-    for (const auto& span : spans)
+    std::string rewritten = rewrite_concepts(*vocabulary, with_fields, spans);
+    if (spans.empty()) return parser.parse_query(with_fields, flags);
+    for (const auto& span : spans) {
       concept_ids.insert(span.concept_ids.begin(), span.concept_ids.end());
+      if (!explain) continue;
+      for (const auto& id : span.concept_ids)
+        if (const Concept* c = vocabulary->find(id))
+          explain->concepts.push_back(explain_concept(*c, span.text));
+    }
     parser.add_prefix("xconcept",
-                      (new ConceptFieldProcessor(std::move(spans), stemmer))->release());
+                      (new ConceptFieldProcessor(std::move(spans), stemmer, db))->release());
     return parser.parse_query(rewritten, flags);
   }
+
+  // Words of `query` a spelling correction would change, as (word, correction).
+  // A word is corrected only when it is unknown or rare, the correction is
+  // much more frequent, and the word is not a vocabulary term.
+  std::vector<std::pair<QueryWord, std::string>> corrections(const std::string& query) const {
+    constexpr Xapian::doccount kRare = 3, kMoreFrequent = 10;
+    std::vector<std::pair<QueryWord, std::string>> out;
+    std::vector<ConceptSpan> spans;
+    std::vector<std::pair<size_t, size_t>> concept_text;  // byte ranges of concept spans
+    if (vocabulary) {
+      std::vector<Token> tokens = tokenize(query);
+      MatchOptions options;
+      options.abbreviations_need_capitals = false;
+      for (const ConceptMatch& m : vocabulary->match(query, tokens, options)) {
+        const Token& last = tokens[m.first_token + m.token_count - 1];
+        concept_text.emplace_back(tokens[m.first_token].offset, last.offset + last.text.size());
+      }
+    }
+    for (QueryWord& word : correctable_words(query)) {
+      bool in_concept = std::any_of(concept_text.begin(), concept_text.end(), [&](auto range) {
+        return word.offset >= range.first && word.offset < range.second;
+      });
+      if (in_concept) continue;
+      std::string lower = ascii_lower(word.text);
+      Xapian::doccount freq = db.get_termfreq(lower);
+      if (freq >= kRare) continue;
+      std::string suggestion = db.get_spelling_suggestion(lower, 2);
+      if (suggestion.empty() || suggestion == lower) continue;
+      Xapian::doccount suggested = db.get_termfreq(suggestion);
+      if (suggested == 0 || (freq > 0 && suggested < kMoreFrequent * freq)) continue;
+      out.emplace_back(std::move(word), std::move(suggestion));
+    }
+    return out;
+  }
+
+  // The query with `changes` applied.
+  static std::string apply_corrections(
+      const std::string& query, const std::vector<std::pair<QueryWord, std::string>>& changes) {
+    std::string out;
+    size_t copied = 0;
+    for (const auto& [word, correction] : changes) {
+      out += query.substr(copied, word.offset - copied) + correction;
+      copied = word.offset + word.text.size();
+    }
+    return out + query.substr(copied);
+  }
+
+  // The Xapian query for the text, with the notes of a syntax fallback.
+  Xapian::Query parse_with_fallback(const std::string& text, std::set<std::string>& concept_ids,
+                                    Explanation& explain, std::vector<std::string>& notes) const {
+    constexpr unsigned kParseFlags =
+        Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
+        Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
+        Xapian::QueryParser::FLAG_PURE_NOT;
+    try {
+      return parse(text, kParseFlags, concept_ids, &explain);
+    } catch (const Xapian::QueryParserError& e) {
+      // Bad syntax is searched as plain words, and the user is told.
+      notes.push_back("query not understood (" + e.get_msg() + "); searched as plain words");
+      concept_ids.clear();
+      explain = Explanation();
+      // Plain words: no field names, quotes or operators.
+      static const std::regex kFieldName(R"re([A-Za-z_]+:)re");
+      std::string plain;
+      for (char c : std::regex_replace(text, kFieldName, " ")) {
+        bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\'' ||
+                    c == '.' || (c & 0x80);
+        plain += keep ? c : ' ';
+      }
+      return parse(plain, 0, concept_ids, &explain);
+    }
+  }
+
+  // The filters given as options, ANDed; empty if none.
+  Result<Xapian::Query> option_filters(const SearchOptions& options, Explanation& explain) const {
+    std::vector<Xapian::Query> all;
+    auto any_of = [&](const std::vector<std::string>& values, auto make) {
+      std::vector<Xapian::Query> alternatives;
+      for (const auto& value : values) alternatives.push_back(make(value, &explain));
+      if (!alternatives.empty())
+        all.emplace_back(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    };
+    try {
+      any_of(options.sites, site_query);
+      any_of(options.types, type_query);
+      any_of(options.evidence, evidence_query);
+      if (!options.years.empty()) all.push_back(year_query(options.years, &explain));
+    } catch (const Xapian::QueryParserError& e) {
+      return fail(e.get_msg());
+    }
+    if (all.empty()) return Xapian::Query();
+    return Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
+  }
+
+  // The document --like names: a docid, a URL or an id.
+  Result<Xapian::docid> find_document(const std::string& ref) const {
+    if (all_digits(ref) && ref.size() < 10) {
+      Xapian::docid did = static_cast<Xapian::docid>(std::stoul(ref));
+      try {
+        db.get_document(did);
+        return did;
+      } catch (const Xapian::DocNotFoundError&) {
+      }
+    }
+    for (const std::string& term :
+         {schema::unique_term(ref), schema::boolean_term(schema::kUrl, ref)}) {
+      Xapian::PostingIterator it = db.postlist_begin(term);
+      if (it != db.postlist_end(term)) return *it;
+    }
+    return fail("--like: no document with the URL, id or docid '" + ref + "' in the index");
+  }
+
+  // "More like this": the most telling terms of the document, ORed, without it.
+  Result<Xapian::Query> like_query(const std::string& ref, Explanation& explain) const {
+    auto did = find_document(ref);
+    if (!did) return std::move(did).take_error();
+    Xapian::Enquire enquire(db);
+    Xapian::RSet rset;
+    rset.add_document(*did);
+    LikeTermDecider decider;
+    Xapian::ESet eset = enquire.get_eset(40, rset, &decider);
+    std::vector<Xapian::Query> terms;
+    for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+    if (terms.empty()) return fail("--like: the document '" + ref + "' has no terms to compare");
+    Xapian::Document xdoc = db.get_document(*did);
+    Document doc = schema::decode_document_data(xdoc.get_data());
+    explain.like = doc.url.empty() ? doc.id : doc.url;
+    Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    // Not the document itself: its unique term.
+    Xapian::TermIterator self = xdoc.termlist_begin();
+    self.skip_to(std::string(schema::kUniqueId));
+    if (self == xdoc.termlist_end() ||
+        (*self).compare(0, schema::kUniqueId.size(), schema::kUniqueId) != 0)
+      return like;
+    return Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(*self));
+  }
+
+  Result<SearchResults> run(const std::string& typed, const SearchOptions& options);
 };
 
 Searcher::Searcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -236,7 +763,13 @@ Result<Searcher> Searcher::open(const std::vector<std::string>& paths) {
     if (!std::filesystem::exists(path, ec))
       return fail("no index at '" + path + "' (build one with medindex --db " + path + ")");
     try {
-      impl->db.add_database(Xapian::Database(path));
+      Xapian::Database one(path);
+      std::string version = one.get_metadata(std::string(schema::kMetaSchemaVersion));
+      if (one.get_doccount() > 0 && version != schema::kSchemaVersion)
+        return fail("index '" + path + "' was written by another version of medindex (schema '" +
+                    version + "', expected '" + schema::kSchemaVersion +
+                    "'); index the inputs again");
+      impl->db.add_database(one);
     } catch (const Xapian::Error& e) {
       return fail("cannot open index '" + path + "': " + e.get_description());
     }
@@ -259,70 +792,153 @@ Result<Searcher> Searcher::open(const std::vector<std::string>& paths) {
 
 uint64_t Searcher::document_count() const { return impl_->db.get_doccount(); }
 
-namespace {
-
-constexpr unsigned kParseFlags =
-    Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
-    Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
-    Xapian::QueryParser::FLAG_PURE_NOT;
-
-}  // namespace
-
 Result<SearchResults> Searcher::search(const std::string& query_text,
                                        const SearchOptions& options) {
-  SearchResults results;
-  results.query = query_text;
+  if (Status valid = validate_search_options(options); !valid) return std::move(valid).take_error();
   // A long-running reader sees a newer commit by reopening; Xapian throws
   // DatabaseModifiedError when a revision it was reading has gone.
   for (int attempt = 0;; ++attempt) {
     try {
       impl_->db.reopen();
-      Xapian::Query query;
-      std::set<std::string> concept_ids;
-      try {
-        query = impl_->parse(query_text, kParseFlags, concept_ids);
-      } catch (const Xapian::QueryParserError& e) {
-        // Bad syntax is searched as plain words, and the user is told.
-        results.notes.push_back("query syntax not understood (" + e.get_msg() +
-                                "); searched as plain words");
-        concept_ids.clear();
-        query = impl_->parse(query_text, 0, concept_ids);
-      }
-      results.parsed = query.get_description();
-      results.hits.clear();
-      if (query.empty()) return results;
-
-      Xapian::Enquire enquire(impl_->db);
-      enquire.set_query(query);
-      enquire.set_weighting_scheme(Xapian::BM25Weight());
-      Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, 100);
-      results.total = mset.get_matches_estimated();
-      uint32_t rank = options.offset;
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        SearchHit hit;
-        hit.rank = ++rank;
-        hit.score = it.get_weight();
-        hit.docid = *it;
-        Xapian::Document xdoc = it.get_document();
-        hit.doc = schema::decode_document_data(xdoc.get_data());
-        // One line: paragraph breaks in the stored text are layout, not content.
-        hit.snippet = collapse_whitespace(
-            mset.snippet(hit.doc.text, options.snippet_bytes, impl_->stemmer,
-                         Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                         "<mark>", "</mark>", "…"));
-        if (!concept_ids.empty())
-          hit.snippet = highlight_concepts(*impl_->vocabulary, concept_ids, hit.snippet,
-                                           hit.doc.text, options.snippet_bytes);
-        hit.doc.text.clear();
-        results.hits.push_back(std::move(hit));
-      }
-      return results;
+      return impl_->run(query_text, options);
     } catch (const Xapian::DatabaseModifiedError&) {
       if (attempt >= 3) return fail("the index kept changing during the search; try again");
     } catch (const Xapian::Error& e) {
       return fail("search failed: " + e.get_description());
     }
   }
+}
+
+Result<SearchResults> Searcher::Impl::run(const std::string& typed, const SearchOptions& options) {
+  SearchResults results;
+  std::string text = rewrite_pubmed_dates(typed);
+  results.query = typed;
+
+  // Spelling: a suggestion when a word is unknown or rare and the corrected
+  // query finds more; --auto-correct searches it instead.
+  std::vector<std::pair<QueryWord, std::string>> changes;
+  if (options.suggest || options.auto_correct) changes = corrections(text);
+
+  std::set<std::string> concept_ids;
+  Xapian::Query query = parse_with_fallback(text, concept_ids, results.explain, results.notes);
+  if (!changes.empty()) {
+    std::string corrected_text = apply_corrections(text, changes);
+    std::set<std::string> corrected_ids;
+    Explanation corrected_explain;
+    std::vector<std::string> corrected_notes;
+    Xapian::Query corrected =
+        parse_with_fallback(corrected_text, corrected_ids, corrected_explain, corrected_notes);
+    {
+      std::vector<std::string> spelling;
+      for (const auto& [word, correction] : changes)
+        spelling.push_back(word.text + " -> " + correction);
+      if (options.auto_correct) {
+        results.corrected_from = typed;
+        results.query = corrected_text;
+        query = corrected;
+        concept_ids = std::move(corrected_ids);
+        results.explain = std::move(corrected_explain);
+        results.notes = std::move(corrected_notes);
+        results.notes.push_back("showing results for \"" + corrected_text + "\" instead of \"" +
+                                typed + "\"");
+      } else {
+        results.suggestion = corrected_text;
+      }
+      results.explain.spelling = std::move(spelling);
+    }
+  }
+
+  auto filters = option_filters(options, results.explain);
+  if (!filters) return std::move(filters).take_error();
+  if (!options.like.empty()) {
+    auto like = like_query(options.like, results.explain);
+    if (!like) return std::move(like).take_error();
+    query = query.empty() ? *like : Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, *like);
+  }
+  if (!filters->empty()) {
+    // Filters alone list every document they allow.
+    query = query.empty() ? Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, *filters, 0)
+                          : Xapian::Query(Xapian::Query::OP_FILTER, query, *filters);
+  }
+  results.parsed = query.get_description();
+  results.explain.query = results.parsed;
+  if (query.empty()) {
+    if (results.notes.empty()) results.notes.push_back("the query has no words to search for");
+    return results;
+  }
+
+  Xapian::Enquire enquire(db);
+  enquire.set_query(query);
+  enquire.set_weighting_scheme(Xapian::BM25Weight());
+  if (options.collapse) enquire.set_collapse_key(schema::kSlotCollapse);
+  if (options.sort == SortOrder::kDate)
+    enquire.set_sort_by_value_then_relevance(schema::kSlotDate, false);
+  else if (options.sort == SortOrder::kDateDescending)
+    enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+
+  // Facets count the whole match set: every match must be checked.
+  std::vector<std::pair<std::string, std::unique_ptr<Xapian::ValueCountMatchSpy>>> value_spies;
+  std::unique_ptr<ConceptCountSpy> concept_spy;
+  for (const auto& name : options.facets) {
+    if (name == "concept") {
+      concept_spy = std::make_unique<ConceptCountSpy>();
+      enquire.add_matchspy(concept_spy.get());
+      continue;
+    }
+    unsigned slot = name == "site"   ? schema::kSlotSite
+                    : name == "year" ? schema::kSlotYear
+                    : name == "type" ? schema::kSlotDocType
+                                     : schema::kSlotEvidence;
+    value_spies.emplace_back(name, std::make_unique<Xapian::ValueCountMatchSpy>(slot));
+    enquire.add_matchspy(value_spies.back().second.get());
+  }
+  Xapian::doccount check_at_least = options.facets.empty() ? 100 : db.get_doccount();
+  Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, check_at_least);
+  results.total = mset.get_matches_estimated();
+  results.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+
+  for (const auto& name : options.facets) {
+    std::vector<FacetValue> values;
+    if (name == "concept") {
+      for (const auto& [term, count] : concept_spy->counts()) {
+        FacetValue v;
+        v.value = concept_id_of(term);
+        const Concept* c = vocabulary ? vocabulary->find(v.value) : nullptr;
+        v.label = c ? c->name : v.value;
+        v.count = count;
+        values.push_back(std::move(v));
+      }
+    } else {
+      auto it = std::find_if(value_spies.begin(), value_spies.end(),
+                             [&](const auto& spy) { return spy.first == name; });
+      const Xapian::ValueCountMatchSpy& spy = *it->second;
+      for (auto v = spy.values_begin(); v != spy.values_end(); ++v)
+        if (!(*v).empty()) values.push_back({*v, *v, v.get_termfreq()});
+    }
+    results.facets.push_back(top_values(name, std::move(values), options.facet_values));
+  }
+
+  uint32_t rank = options.offset;
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    SearchHit hit;
+    hit.rank = ++rank;
+    hit.score = it.get_weight();
+    hit.docid = *it;
+    if (options.collapse) hit.similar = it.get_collapse_count();
+    Xapian::Document xdoc = it.get_document();
+    hit.doc = schema::decode_document_data(xdoc.get_data());
+    // One line: paragraph breaks in the stored text are layout, not content.
+    hit.snippet = collapse_whitespace(
+        mset.snippet(hit.doc.text, options.snippet_bytes, stemmer,
+                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                     "<mark>", "</mark>", "…"));
+    if (!concept_ids.empty())
+      hit.snippet = highlight_concepts(*vocabulary, concept_ids, hit.snippet, hit.doc.text,
+                                       options.snippet_bytes);
+    hit.doc.text.clear();
+    results.hits.push_back(std::move(hit));
+  }
+  return results;
 }
 
 }  // namespace medsearch

@@ -10,8 +10,9 @@
 
 namespace medsearch {
 
-// One JSON object: {"query","parsed","total","notes","results":[{rank,url,title,
-// site,date,authors,type,evidence,doi,pmid,score,snippet}]}.
+// One JSON object: {"query","parsed","total","total_exact","suggestion",
+// "corrected_from","notes","explain","facets","results":[{rank,url,id,title,
+// site,...,score,similar,snippet}]}; docs/output-formats.md has the schema.
 std::string results_to_json(const SearchResults& results);
 
 // The same object with "qid" as its first member: one query of a batch
@@ -44,7 +45,12 @@ std::string run_document_id(const Document& doc);
 
 // Readable text: a header line, then for each hit its rank, title, URL, a
 // details line and the snippet. `color` uses ANSI bold for matches and titles.
-std::string results_to_text(const SearchResults& results, bool color);
+// With `explain`, "Search details" (explanation_to_text) come first.
+std::string results_to_text(const SearchResults& results, bool color, bool explain = false);
+
+// How the query was understood, a line per concept, field, filter and
+// spelling change, then Xapian's description of the query.
+std::string explanation_to_text(const Explanation& explain);
 
 // Undoes the HTML escaping of a snippet and replaces <mark>/</mark> with
 // `open`/`close` (e.g. ANSI codes, or "" for plain text).

@@ -39,15 +39,19 @@ inline constexpr unsigned kSlotSite = 2;         // host name
 inline constexpr unsigned kSlotCollapse = 3;     // near-duplicate key (equal for copies)
 inline constexpr unsigned kSlotContentHash = 4;  // hash of the stored document, to skip unchanged
 inline constexpr unsigned kSlotSimhash = 5;      // 64-bit SimHash of the text, 16 hex digits
+inline constexpr unsigned kSlotDocType = 6;      // research|clinic|news|other (type facet)
+inline constexpr unsigned kSlotEvidence = 7;     // rct|meta-analysis|... (evidence facet)
+inline constexpr unsigned kSlotYear = 8;         // publication year, YYYY (year facet)
 
 // Metadata keys (Xapian user metadata).
-inline constexpr std::string_view kMetaSchemaVersion = "medsearch.schema";  // "1"
+inline constexpr std::string_view kMetaSchemaVersion = "medsearch.schema";  // kSchemaVersion
 // The vocabulary the index was built with: serialised, in chunks .0, .1, ...
 inline constexpr std::string_view kMetaVocabularyChunks = "medsearch.vocabulary.chunks";
 inline constexpr std::string_view kMetaVocabularyChunk = "medsearch.vocabulary.";
 inline constexpr std::string_view kMetaVocabularyFingerprint = "medsearch.vocabulary.fingerprint";
 inline constexpr std::string_view kMetaVocabularyConcepts = "medsearch.vocabulary.concepts";
-inline constexpr const char* kSchemaVersion = "1";
+// 2: value slots for the type, evidence and year facets.
+inline constexpr const char* kSchemaVersion = "2";
 
 // How the title is weighted against body text: title words are indexed with
 // this wdf increment, unprefixed and with kTitle.

@@ -1,10 +1,12 @@
 // The search function: one query in, ranked results out. The command line and
-// the CGI both call this; they differ only in how they print.
+// the CGI both call this; they differ only in how they print. The query
+// language is documented in docs/query-language.md.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "medsearch/document.h"
@@ -12,38 +14,116 @@
 
 namespace medsearch {
 
+enum class SortOrder {
+  kRelevance,
+  kDate,            // oldest first ("date")
+  kDateDescending,  // newest first ("-date")
+};
+
+// "relevance", "date" or "-date".
+Result<SortOrder> parse_sort_order(std::string_view text);
+
+// The facets a search can count, in the order they are shown.
+inline constexpr const char* kFacetNames[] = {"site", "year", "type", "evidence", "concept"};
+
 struct SearchOptions {
   uint32_t offset = 0;
   uint32_t limit = 10;
   size_t snippet_bytes = 240;
+  SortOrder sort = SortOrder::kRelevance;
+  // Near-duplicates (equal collapse keys) are shown once, with a count.
+  bool collapse = true;
+  // Run the spelling suggestion instead of the query when there is one.
+  bool auto_correct = false;
+  // Look for a spelling suggestion (a few term-frequency lookups; more only
+  // for unknown or rare words).
+  bool suggest = true;
+  // Facets to count over the whole match set (names from kFacetNames), and
+  // how many values of each to return, most frequent first.
+  std::vector<std::string> facets;
+  size_t facet_values = 10;
+  // Filters, applied as if written in the query: any of `sites` (host), any
+  // of `types`, any of `evidence`, and a year or range ("2021",
+  // "2015..2024", "2020..", "..2019").
+  std::vector<std::string> sites, types, evidence;
+  std::string years;
+  // More like this: a document's URL, id or docid. With query text too, the
+  // results must match the text and are ranked by likeness as well.
+  std::string like;
+};
+
+// How a query was understood, for --explain (in the manner of PubMed's
+// "Search details").
+struct ExplainedConcept {
+  std::string text;  // the words of the query
+  std::string id;
+  std::string name;                   // preferred name
+  std::vector<std::string> variants;  // as searched (the first few)
+  size_t variant_count = 0;           // all of them
+};
+
+struct Explanation {
+  std::vector<ExplainedConcept> concepts;
+  std::vector<std::string> fields;    // "title: neuropathic pain"
+  std::vector<std::string> filters;   // "year 2015..2024", "evidence: rct"
+  std::vector<std::string> spelling;  // "neuropatic -> neuropathic"
+  std::string like;                   // the document "more like this" started from
+  std::string query;                  // Xapian's description of the query run
+};
+
+struct FacetValue {
+  std::string value;  // as in the index ("D020918", "2021", "research")
+  std::string label;  // for people (the concept's name; else the value)
+  uint64_t count = 0;
+};
+
+struct Facet {
+  std::string name;
+  std::vector<FacetValue> values;  // most frequent first
+  uint64_t distinct = 0;           // values in the whole match set
 };
 
 struct SearchHit {
   uint32_t rank = 0;  // 1-based, counting from the first result of the whole set
   double score = 0;
   uint32_t docid = 0;
-  Document doc;         // stored fields; text is not filled (see snippet)
-  std::string snippet;  // HTML-escaped text with <mark>...</mark> around matches
+  uint32_t similar = 0;  // near-duplicates folded into this result
+  Document doc;          // stored fields; text is not filled (see snippet)
+  std::string snippet;   // HTML-escaped text with <mark>...</mark> around matches
 };
 
 struct SearchResults {
-  std::string query;
+  std::string query;   // as run (the correction, when auto-corrected)
   std::string parsed;  // how the query was understood (Xapian's description)
-  uint64_t total = 0;  // estimated number of matches
+  uint64_t total = 0;  // number of matches (exact when facets were counted)
+  bool total_exact = false;
+  std::string suggestion;      // "Did you mean": a corrected query, or empty
+  std::string corrected_from;  // the query as typed, when auto-corrected
+  Explanation explain;
+  std::vector<Facet> facets;
   std::vector<SearchHit> hits;
   std::vector<std::string> notes;  // messages for the user (e.g. syntax fell back to words)
 };
+
+// Checks the values of the options that are not free text (facet names,
+// types, evidence, years), so that a front end can report a bad one as a
+// usage error before opening an index.
+Status validate_search_options(const SearchOptions& options);
 
 // A read-only view of one or more indexes searched as one. Not thread-safe;
 // use one Searcher per thread. Reopens the indexes when they change under it.
 class Searcher {
  public:
-  // Opens the indexes; fails with a message if any is missing or unreadable.
+  // Opens the indexes; fails with a message if any is missing, unreadable or
+  // written with another schema version.
   static Result<Searcher> open(const std::vector<std::string>& paths);
   Searcher(Searcher&&) noexcept;
   Searcher& operator=(Searcher&&) noexcept;
   ~Searcher();
 
+  // Fails only when the index cannot be read or an option is invalid (an
+  // unknown facet, a bad --like document); bad query syntax gives results
+  // for the plain words and a note.
   Result<SearchResults> search(const std::string& query, const SearchOptions& options);
   uint64_t document_count() const;
 

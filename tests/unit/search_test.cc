@@ -1,0 +1,460 @@
+// The searcher on a real index of the fixture site and records, built once
+// in a temporary directory with the shipped core vocabulary: the query
+// language (table-driven), concept expansion, snippets, facets against a
+// brute-force count, spelling, sorting, collapsing, "more like this", and a
+// table of malformed queries that must never fail or crash.
+#include <xapian.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "medsearch/index_writer.h"
+#include "medsearch/indexer.h"
+#include "medsearch/schema.h"
+#include "medsearch/searcher.h"
+#include "medsearch/text.h"
+#include "medsearch/vocabulary.h"
+#include "process.h"
+
+using namespace medsearch;
+using namespace medsearch::testing;
+
+namespace {
+
+// Two records that are near-copies (a syndicated story, retitled), for collapsing.
+constexpr const char* kNearCopies =
+    R"({"_id": "syndicated-1", "url": "https://news.example.net/a/ketamine-clinics", "title": "Ketamine clinics multiply", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver. Patients who had tried the infusions described experiences ranging from lasting benefit to none at all, and several said they wished they had been told more before starting. Regulators in two states are now reviewing how such clinics screen patients and whether an anaesthetist must be present, and professional bodies have issued interim guidance within weeks."}
+{"_id": "syndicated-2", "url": "https://mirror.example.com/health/ketamine-clinics", "title": "Ketamine clinics are multiplying", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver. Patients who had tried the infusions described experiences ranging from lasting benefit to none at all, and several said they wished they had been told more before starting. Regulators in two states are now reviewing how such clinics screen patients and whether an anaesthetist must be present, and professional bodies have issued interim guidance within weeks."}
+)";
+
+struct FixtureIndex {
+  TempDir dir;
+  std::string path = dir / "index";
+
+  FixtureIndex() {
+    {
+      std::ofstream out(dir / "near-copies.jsonl");
+      out << kNearCopies;
+    }
+    auto writer = IndexWriter::open(path);
+    REQUIRE(writer);
+    auto vocabulary = std::make_shared<Vocabulary>();
+    REQUIRE(vocabulary->load_core());
+    vocabulary->compile();
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+    IndexerOptions options;
+    options.threads = 0;
+    Indexer indexer(**writer, options);
+    REQUIRE(indexer.add_input(source_path("fixtures/site")));
+    REQUIRE(indexer.add_input(source_path("fixtures/records/records-sample.jsonl")));
+    REQUIRE(indexer.add_input(source_path("fixtures/records/pubmed-sample.xml")));
+    REQUIRE(indexer.add_input(dir / "near-copies.jsonl"));
+    REQUIRE(indexer.finish());
+  }
+};
+
+FixtureIndex& fixture() {
+  static FixtureIndex index;
+  return index;
+}
+
+Searcher open_searcher() {
+  auto searcher = Searcher::open({fixture().path});
+  REQUIRE(searcher);
+  return std::move(*searcher);
+}
+
+SearchResults search(const std::string& query, SearchOptions options = {}) {
+  Searcher searcher = open_searcher();
+  auto results = searcher.search(query, options);
+  INFO("query: " << query);
+  REQUIRE(results);
+  return std::move(*results);
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool has_url(const SearchResults& results, const std::string& suffix) {
+  return std::any_of(results.hits.begin(), results.hits.end(),
+                     [&](const SearchHit& hit) { return ends_with(hit.doc.url, suffix); });
+}
+
+struct LanguageCase {
+  std::string query;
+  std::vector<std::string> parsed_has;  // substrings of Xapian's description
+  std::vector<std::string> parsed_lacks;
+  std::vector<std::string> must_find;  // URL suffixes in the top 20
+  std::vector<std::string> must_not;   // URL suffixes not in the top 20
+};
+
+}  // namespace
+
+TEST_CASE("the query language: each form parses as documented and finds its documents",
+          "[search][query-language]") {
+  const std::vector<LanguageCase> cases = {
+      {"CRPS", {"XCcrps"}, {"Zcrps"}, {"learn/complex-regional-pain-syndrome.html"}, {}},
+      {"\"CRPS\"",
+       {"crps"},
+       {"XCcrps"},
+       {"learn/crps-explained.html"},
+       {"learn/complex-regional-pain-syndrome.html"}},
+      {"title:\"neuropathic pain\"",
+       {"PHRASE", "ZSneuropath"},
+       {},
+       {"blog/neuropathic-pain-explained.html"},
+       {"learn/crps-explained.html"}},
+      {"ketamine year:2015..2024", {"VALUE_RANGE 0 20150000 20249999"}, {}, {}, {}},
+      {"ketamine 2015:2020[dp]", {"VALUE_RANGE 0 20150000 20209999"}, {}, {}, {}},
+      {"ketamine 2019[DP]", {"Y2019"}, {}, {}, {}},
+      {"year:2020..", {"VALUE_GE 0 20200000"}, {}, {}, {}},
+      {"year:..2019", {"VALUE_LE 0 20199999"}, {}, {}, {}},
+      {"pain year:2021", {"Y2021"}, {}, {}, {}},
+      {"pain date:2021-03-01..2022-06-30", {"VALUE_RANGE 0 20210301 20220630"}, {}, {}, {}},
+      {"pain date:2024-06", {"M202406"}, {}, {"articles/ketamine-neuropathic-pain-trial.html"}, {}},
+      {"ketamine type:research",
+       {"XTYPEresearch"},
+       {},
+       {"articles/ketamine-fibromyalgia-rct.html"},
+       {"blog/ketamine-infusion-chronic-pain.html"}},
+      {"ketamine evidence:rct",
+       {"XEVrct"},
+       {},
+       {"articles/ketamine-fibromyalgia-rct.html"},
+       {"articles/nmda-receptors-central-pain-review.html"}},
+      {"concept:crps", {"XCcrps"}, {"SYNONYM"}, {"learn/complex-regional-pain-syndrome.html"}, {}},
+      {"concept:\"reflex sympathetic dystrophy\"",
+       {"XCcrps"},
+       {},
+       {"learn/crps-explained.html"},
+       {}},
+      {"ketamine site:example.org", {"Hexample.org"}, {}, {}, {"learn/crps-explained.html"}},
+      {"ketamine -depression", {"AND_NOT"}, {}, {}, {"blog/ketamine-depression-ptsd.html"}},
+      {"ketamine AND fibromyalgia",
+       {" AND "},
+       {},
+       {"articles/ketamine-fibromyalgia-rct.html"},
+       {"learn/crps-explained.html"}},
+      {"+fibromyalgia ketamine", {"AND_MAYBE"}, {}, {"blog/fibromyalgia-widespread-pain.html"}, {}},
+      {"(fibromyalgia OR PTSD) NOT ketamine",
+       {"AND_NOT"},
+       {},
+       {},
+       {"articles/ketamine-fibromyalgia-rct.html"}},
+      {"sensiti*", {"WILDCARD"}, {}, {"learn/central-sensitisation.html"}, {}},
+      {"doi:10.5555/ctpm.2024.0122",
+       {"XDOI10.5555/ctpm.2024.0122"},
+       {},
+       {"articles/ketamine-fibromyalgia-rct.html"},
+       {"learn/crps-explained.html"}},
+      {"lang:en ketamine", {"Len"}, {}, {}, {}},
+  };
+  Searcher searcher = open_searcher();
+  for (const auto& c : cases) {
+    INFO("query: " << c.query);
+    SearchOptions options;
+    options.limit = 20;
+    auto results = searcher.search(c.query, options);
+    REQUIRE(results);
+    INFO("parsed: " << results->parsed);
+    CHECK(results->notes.empty());
+    for (const auto& part : c.parsed_has) CHECK(results->parsed.find(part) != std::string::npos);
+    for (const auto& part : c.parsed_lacks) CHECK(results->parsed.find(part) == std::string::npos);
+    for (const auto& url : c.must_find) CHECK(has_url(*results, url));
+    for (const auto& url : c.must_not) CHECK_FALSE(has_url(*results, url));
+  }
+}
+
+TEST_CASE("filters restrict every result", "[search][query-language]") {
+  SearchOptions all;
+  all.limit = 100;
+  all.collapse = false;
+  for (const auto& hit : search("ketamine type:research", all).hits)
+    CHECK(hit.doc.type == "research");
+  for (const auto& hit : search("pain evidence:rct", all).hits) CHECK(hit.doc.evidence == "rct");
+  auto ranged = search("pain year:2020..2023", all);
+  REQUIRE_FALSE(ranged.hits.empty());
+  for (const auto& hit : ranged.hits) {
+    INFO(hit.doc.url << " " << hit.doc.date);
+    CHECK(hit.doc.date.substr(0, 4) >= "2020");
+    CHECK(hit.doc.date.substr(0, 4) <= "2023");
+  }
+  // The same filters as options.
+  SearchOptions options = all;
+  options.types = {"clinic", "news"};
+  options.years = "2025";
+  auto filtered = search("pain", options);
+  REQUIRE_FALSE(filtered.hits.empty());
+  for (const auto& hit : filtered.hits) {
+    CHECK((hit.doc.type == "clinic" || hit.doc.type == "news"));
+    CHECK(hit.doc.date.substr(0, 4) == "2025");
+  }
+  CHECK(filtered.explain.filters.size() == 3);
+  // A filter alone lists what it allows.
+  SearchOptions only_site = all;
+  only_site.sites = {"pubmed.ncbi.nlm.nih.gov"};
+  auto site = search("", only_site);
+  REQUIRE_FALSE(site.hits.empty());
+  for (const auto& hit : site.hits) CHECK(hit.doc.site == "pubmed.ncbi.nlm.nih.gov");
+  // A bad option value is an error, not a silent empty page.
+  SearchOptions bad = all;
+  bad.types = {"blog"};
+  Searcher searcher = open_searcher();
+  auto failed = searcher.search("pain", bad);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().find("research, clinic, news, other") != std::string::npos);
+}
+
+TEST_CASE("every variant of a concept returns the same top document; quotes do not expand",
+          "[search][concepts]") {
+  auto a = search("CRPS"), b = search("complex regional pain syndrome"),
+       c = search("reflex sympathetic dystrophy");
+  REQUIRE_FALSE(a.hits.empty());
+  REQUIRE_FALSE(b.hits.empty());
+  REQUIRE_FALSE(c.hits.empty());
+  CHECK(a.hits[0].doc.url == b.hits[0].doc.url);
+  CHECK(a.hits[0].doc.url == c.hits[0].doc.url);
+  std::set<std::string> top_a, top_b;
+  for (size_t i = 0; i < 5 && i < a.hits.size(); ++i) top_a.insert(a.hits[i].doc.url);
+  for (size_t i = 0; i < 5 && i < b.hits.size(); ++i) top_b.insert(b.hits[i].doc.url);
+  CHECK(top_a == top_b);
+
+  auto quoted = search("\"CRPS\"");
+  CHECK(quoted.parsed.find("XC") == std::string::npos);
+  CHECK(quoted.total < a.total);
+  REQUIRE(quoted.explain.concepts.empty());
+
+  // --explain names the concept and the variants searched.
+  REQUIRE(a.explain.concepts.size() == 1);
+  CHECK(a.explain.concepts[0].id == "crps");
+  CHECK(a.explain.concepts[0].text == "CRPS");
+  auto& variants = a.explain.concepts[0].variants;
+  CHECK(std::find(variants.begin(), variants.end(), "reflex sympathetic dystrophy") !=
+        variants.end());
+
+  // Spelling variants meet in one term.
+  auto british = search("sensitisation"), american = search("sensitization");
+  CHECK(british.total == american.total);
+  CHECK(has_url(british, "learn/central-sensitization.html"));
+  CHECK(has_url(american, "learn/central-sensitisation.html"));
+}
+
+TEST_CASE("snippets highlight the concept variants that matched", "[search][snippets]") {
+  SearchOptions options;
+  options.limit = 20;
+  auto results = search("CRPS", options);
+  auto it = std::find_if(results.hits.begin(), results.hits.end(), [](const SearchHit& hit) {
+    return ends_with(hit.doc.url, "learn/complex-regional-pain-syndrome.html");
+  });
+  REQUIRE(it != results.hits.end());
+  INFO(it->snippet);
+  CHECK(ascii_lower(it->snippet).find("<mark>complex regional pain syndrome</mark>") !=
+        std::string::npos);
+  // Words are highlighted as Xapian stems them.
+  auto words = search("infusions");
+  REQUIRE_FALSE(words.hits.empty());
+  CHECK(ascii_lower(words.hits[0].snippet).find("<mark>infusion") != std::string::npos);
+}
+
+TEST_CASE("facet counts equal a brute-force count over the whole match set", "[search][facets]") {
+  SearchOptions options;
+  options.collapse = false;
+  options.limit = 1000;
+  options.facet_values = 1000;
+  options.facets = {"site", "year", "type", "evidence", "concept"};
+  auto results = search("pain OR ketamine", options);
+  REQUIRE(results.total_exact);
+  REQUIRE(results.hits.size() == results.total);
+  REQUIRE(results.facets.size() == 5);
+
+  Xapian::Database db(fixture().path);
+  std::map<std::string, std::map<std::string, uint64_t>> expected;
+  for (const auto& hit : results.hits) {
+    const Document& d = hit.doc;
+    if (!d.site.empty()) ++expected["site"][ascii_lower(d.site)];
+    if (!d.date.empty()) ++expected["year"][d.date.substr(0, 4)];
+    if (!d.type.empty()) ++expected["type"][d.type];
+    if (!d.evidence.empty()) ++expected["evidence"][d.evidence];
+    Xapian::Document xdoc = db.get_document(hit.docid);
+    for (auto t = xdoc.termlist_begin(); t != xdoc.termlist_end(); ++t) {
+      std::string term = *t;
+      if (term.rfind("XC", 0) != 0) continue;
+      term.erase(0, 2);
+      if (!term.empty() && term[0] == ':') term.erase(0, 1);
+      ++expected["concept"][term];
+    }
+  }
+  for (const auto& facet : results.facets) {
+    INFO("facet " << facet.name);
+    std::map<std::string, uint64_t> got;
+    for (const auto& v : facet.values) got[v.value] = v.count;
+    CHECK(got == expected[facet.name]);
+    CHECK(facet.distinct == expected[facet.name].size());
+    for (size_t i = 1; i < facet.values.size(); ++i)
+      CHECK(facet.values[i - 1].count >= facet.values[i].count);
+  }
+  // Concept values carry their names.
+  const Facet& concepts = results.facets[4];
+  auto crps = std::find_if(concepts.values.begin(), concepts.values.end(),
+                           [](const FacetValue& v) { return v.value == "crps"; });
+  REQUIRE(crps != concepts.values.end());
+  CHECK(crps->label == "complex regional pain syndrome");
+
+  Searcher searcher = open_searcher();
+  SearchOptions unknown;
+  unknown.facets = {"colour"};
+  CHECK_FALSE(searcher.search("pain", unknown));
+}
+
+TEST_CASE("spelling: suggestions for unknown words, never for vocabulary terms",
+          "[search][spelling]") {
+  auto typo = search("neuropatic pain");
+  CHECK(typo.suggestion == "neuropathic pain");
+  CHECK(typo.explain.spelling == std::vector<std::string>{"neuropatic -> neuropathic"});
+
+  SearchOptions correct;
+  correct.auto_correct = true;
+  auto fixed = search("ketamin infusion", correct);
+  CHECK(fixed.query == "ketamine infusion");
+  CHECK(fixed.corrected_from == "ketamin infusion");
+  CHECK_FALSE(fixed.hits.empty());
+  CHECK(fixed.suggestion.empty());
+
+  // Vocabulary terms are left alone even where the index rarely has them.
+  for (const char* term : {"Ketalar", "esketamine", "algodystrophy", "causalgia"}) {
+    INFO(term);
+    CHECK(search(term).suggestion.empty());
+  }
+  // Known words, quoted words and field values are left alone.
+  CHECK(search("ketamine infusion").suggestion.empty());
+  CHECK(search("\"neuropatic\"").suggestion.empty());
+  CHECK(search("title:neuropatic").suggestion.empty());
+}
+
+TEST_CASE("sorting by date, collapsing near-copies, more like this", "[search]") {
+  SearchOptions newest;
+  newest.sort = SortOrder::kDateDescending;
+  newest.limit = 50;
+  auto by_date = search("pain", newest);
+  std::vector<std::string> dates;
+  for (const auto& hit : by_date.hits)
+    if (!hit.doc.date.empty()) dates.push_back(schema::date_slot_value(hit.doc.date));
+  REQUIRE(dates.size() > 5);
+  CHECK(std::is_sorted(dates.rbegin(), dates.rend()));
+  SearchOptions oldest = newest;
+  oldest.sort = SortOrder::kDate;
+  auto ascending = search("ketamine", oldest);
+  std::string previous;
+  for (const auto& hit : ascending.hits) {
+    std::string date = schema::date_slot_value(hit.doc.date);
+    CHECK(date >= previous);
+    previous = date;
+  }
+  CHECK_FALSE(parse_sort_order("newest"));
+
+  SearchOptions collapse;
+  collapse.limit = 50;
+  auto folded = search("ketamine clinics multiply", collapse);
+  size_t copies = 0;
+  uint32_t similar = 0;
+  for (const auto& hit : folded.hits)
+    if (hit.doc.url.find("/ketamine-clinics") != std::string::npos)
+      ++copies, similar += hit.similar;
+  CHECK(copies == 1);
+  CHECK(similar == 1);
+  collapse.collapse = false;
+  auto unfolded = search("ketamine clinics multiply", collapse);
+  copies = 0;
+  for (const auto& hit : unfolded.hits)
+    copies += hit.doc.url.find("/ketamine-clinics") != std::string::npos;
+  CHECK(copies == 2);
+
+  SearchOptions like;
+  like.like = "https://example.org/trials/ketamine-crps";  // a record's URL
+  auto related = search("", like);
+  REQUIRE_FALSE(related.hits.empty());
+  for (const auto& hit : related.hits) CHECK(hit.doc.url != like.like);
+  CHECK(related.explain.like == like.like);
+  // The most similar documents are about the same thing.
+  std::string top = ascii_lower(related.hits[0].doc.title + " " + related.hits[0].snippet);
+  CHECK((top.find("crps") != std::string::npos ||
+         top.find("complex regional") != std::string::npos ||
+         top.find("ketamine") != std::string::npos));
+  Searcher searcher = open_searcher();
+  SearchOptions missing;
+  missing.like = "https://nowhere.test/";
+  auto none = searcher.search("", missing);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().find("no document") != std::string::npos);
+}
+
+TEST_CASE("malformed queries never fail or crash, and always say something",
+          "[search][malformed]") {
+  const std::vector<std::string> queries = {
+      "\"",
+      "(",
+      ")",
+      "((((",
+      "AND",
+      "OR OR",
+      "NOT",
+      "-",
+      "+",
+      "*",
+      "***",
+      "ketamine AND",
+      "AND ketamine",
+      "title:",
+      ":",
+      "::::",
+      "year:",
+      "year:abc",
+      "year:2024..2015",
+      "year:..",
+      "year:20..2030",
+      "date:2021-13-45..x",
+      "date:yesterday",
+      "concept:",
+      "concept:zzzz",
+      "concept:\"\"",
+      "type:bogus",
+      "evidence:anecdote",
+      "site:",
+      "pmid:abc",
+      "lang:english",
+      "\"unclosed phrase",
+      "ketamine\"",
+      "a..b",
+      "..",
+      "[dp]",
+      "2015:2020[dp",
+      "\x01\x02",
+      "\xff\xfe\xfd",
+      "ketamine \xc3",
+      std::string(5000, 'a'),
+      std::string(300, '('),
+      "title:(\"a\" OR",
+      "NEAR",
+      "ketamine NEAR/3",
+      "x:y:z",
+  };
+  Searcher searcher = open_searcher();
+  for (const auto& query : queries) {
+    INFO("query: " << query.substr(0, 60));
+    auto results = searcher.search(query, {});
+    REQUIRE(results);
+    // Either results, or a word to the user about why there are none.
+    CHECK((!results->hits.empty() || !results->notes.empty() || results->total == 0));
+    if (results->hits.empty() && results->parsed == "Query()") CHECK_FALSE(results->notes.empty());
+  }
+  auto bad_year = searcher.search("pain year:2024..2015", {});
+  REQUIRE(bad_year);
+  REQUIRE_FALSE(bad_year->notes.empty());
+  CHECK(bad_year->notes[0].find("ends before it starts") != std::string::npos);
+  CHECK_FALSE(bad_year->hits.empty());  // searched as plain words
+}
