@@ -946,9 +946,7 @@ Status Crawl::handle_page(InFlight& flight, FetchResult& result) {
     if (archived) {
       outcome.warc_file = archived->file;
       outcome.warc_offset = static_cast<int64_t>(archived->offset);
-    }
-    if (auto payload = http_payload(result.raw_response)) {
-      outcome.content_digest = warc_sha1_digest(*payload);
+      outcome.content_digest = archived->payload_digest;
     }
     auto url = parse_url(entry.url);
     int status = result.status;

@@ -118,11 +118,12 @@ Result<std::string> inflate_all(std::string_view data, int window_bits, size_t l
 
 }  // namespace
 
-std::string gzip_compress(std::string_view data) {
+namespace {
+
+// One gzip member at zlib `level` (0: stored, for data that is compressed already).
+std::string gzip_member(std::string_view data, int level) {
   z_stream stream{};
-  // Level 1: WARC records are mostly bodies the server already compressed,
-  // where a slower level gains almost nothing.
-  deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&stream, data.size()) + 32, '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
@@ -135,6 +136,10 @@ std::string gzip_compress(std::string_view data) {
   deflateEnd(&stream);
   return out;
 }
+
+}  // namespace
+
+std::string gzip_compress(std::string_view data) { return gzip_member(data, Z_BEST_SPEED); }
 
 Result<std::string> gunzip(std::string_view data, size_t max_bytes) {
   std::string out;
@@ -889,7 +894,7 @@ Result<WarcLocation> WarcWriter::write_record(
   }
   auto offset = append(gzip_compress(serialize_record(fields, block)));
   if (!offset) return std::move(offset).take_error();
-  return WarcLocation{file_name_, *offset};
+  return WarcLocation{file_name_, *offset, ""};
 }
 
 Result<WarcLocation> WarcWriter::write_exchange(const WarcExchange& exchange) {
@@ -943,17 +948,28 @@ Result<WarcLocation> WarcWriter::write_pair(const WarcExchange& exchange,
     if (!revisit->payload_digest.empty()) {
       response_fields.emplace_back("WARC-Payload-Digest", revisit->payload_digest);
     }
-  } else if (auto payload = http_payload(exchange.response)) {
-    response_fields.emplace_back("WARC-Payload-Digest", warc_sha1_digest(*payload));
+  }
+  // A body the server compressed does not compress again: its record is
+  // stored in its gzip member rather than deflated a second time.
+  int level = Z_BEST_SPEED;
+  std::string payload_digest;
+  if (auto message = split_http_message(exchange.response); message && !revisit) {
+    payload_digest = warc_sha1_digest(message->payload);
+    response_fields.emplace_back("WARC-Payload-Digest", payload_digest);
+    std::string encoding = joined_header(message->headers, "Content-Encoding");
+    if (!encoding.empty() && !equals_ignore_case(trim(encoding), "identity")) {
+      level = Z_NO_COMPRESSION;
+    }
   }
   response_fields.emplace_back("Content-Length", std::to_string(exchange.response.size()));
 
   std::string request_member = gzip_compress(serialize_record(request_fields, exchange.request));
-  std::string response_member = gzip_compress(serialize_record(response_fields, exchange.response));
+  std::string response_member =
+      gzip_member(serialize_record(response_fields, exchange.response), level);
   // One write for both records: a crash leaves the pair whole or torn at the end.
   auto offset = append(request_member + response_member);
   if (!offset) return std::move(offset).take_error();
-  return WarcLocation{file_name_, *offset + request_member.size()};
+  return WarcLocation{file_name_, *offset + request_member.size(), std::move(payload_digest)};
 }
 
 }  // namespace medsearch

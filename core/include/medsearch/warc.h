@@ -101,6 +101,7 @@ Result<std::string> http_payload(std::string_view block);
 struct WarcLocation {
   std::string file;
   uint64_t offset = 0;
+  std::string payload_digest;  // the response record's WARC-Payload-Digest, "" if none
 };
 
 // One HTTP exchange, as the fetcher saw it on the wire.
