@@ -763,7 +763,7 @@ Result<bool> Crawl::retry_later(const FrontierEntry& entry, const FetchResult& r
   if (auto ok = frontier_.requeue(entry.id); !ok) return std::move(ok).take_error();
   // Retrying re-requests the URL: it must not count twice against the limits.
   --attempted_;
-  --summary_.requests;
+  ++summary_.retries;
   if (host.attempted) --*host.attempted;
   if (*wait > options_.max_retry_after_seconds) {
     host.paused = true;
@@ -1237,8 +1237,10 @@ std::string format_summary(const CrawlSummary& summary) {
     return list.empty() ? text : text + " (" + list + ")";
   };
   std::string out = "crawl summary\n";
-  out += "  requests this run: " + std::to_string(summary.requests) + " pages, " +
-         std::to_string(summary.robots_requests) + " robots.txt\n";
+  out += "  requests this run: " + std::to_string(summary.requests) + " pages" +
+         (summary.retries > 0 ? " (" + std::to_string(summary.retries) + " answered 429/503)"
+                              : std::string()) +
+         ", " + std::to_string(summary.robots_requests) + " robots.txt\n";
   out += "  fetched: " + std::to_string(count(UrlState::kFetched)) + "\n";
   out += "  skipped: " + with_reasons(count(UrlState::kSkipped), summary.skipped_by_reason) + "\n";
   out += "  failed: " + with_reasons(count(UrlState::kFailed), summary.failed_by_reason) + "\n";

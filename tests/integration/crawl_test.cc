@@ -892,7 +892,8 @@ TEST_CASE("medcrawl backs off on 429 and 503, honouring Retry-After", "[crawl][p
   CHECK(frontier["/busy"].http_status == 200);
   CHECK(frontier["/down"].state == UrlState::kFailed);
   CHECK(frontier["/down"].reason == "http-503");
-  CHECK(result.err.find("requests this run: 3 pages") != std::string::npos);
+  // index, /busy twice, /down four times; four answers were retried.
+  CHECK(result.err.find("requests this run: 7 pages (4 answered 429/503)") != std::string::npos);
   CHECK(result.err.find("waiting 1 s") != std::string::npos);
 }
 

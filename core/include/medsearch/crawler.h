@@ -86,7 +86,8 @@ struct CrawlOptions {
 
 // What a crawl run did, and the state of the whole crawl directory after it.
 struct CrawlSummary {
-  int64_t requests = 0;               // page requests completed by this run
+  int64_t requests = 0;               // page requests completed by this run, retries included
+  int64_t retries = 0;                // of those, 429/503 answers that were asked again later
   int64_t robots_requests = 0;        // robots.txt requests by this run
   int64_t requeued_on_open = 0;       // URLs a killed run left mid-fetch, fetched again
   uint64_t warc_truncated_bytes = 0;  // torn record cut off the WARC file on open
