@@ -334,7 +334,14 @@ Status Crawl::add_seeds() {
     }
   }
   if (!options_.pubmed_query.empty()) {
-    if (auto ok = add_pubmed_search(0); !ok) return ok;
+    // Like any host, E-utilities belongs to one shard: only that crawler asks it.
+    auto base = parse_url(pubmed_base_);
+    const ScopeOptions& scope = scope_.options();
+    if (base && shard_of_host(base->host, scope.shard_count) != scope.shard_index) {
+      progress("PubMed (" + base->host + ") belongs to another shard; not searched by this one");
+    } else if (auto ok = add_pubmed_search(0); !ok) {
+      return ok;
+    }
   }
   auto hosts = frontier_.seed_hosts();
   if (!hosts) return std::move(hosts).take_error();
@@ -342,7 +349,12 @@ Status Crawl::add_seeds() {
     if (auto url = parse_url("http://" + host_key + "/")) scope_.add_seed_host(*url);
   }
   if (hosts->empty()) {
-    if (!options_.seeds.empty()) return fail("no seed URL belongs to this shard");
+    if (scope_.options().shard_count > 1 &&
+        (!options_.seeds.empty() || !options_.pubmed_query.empty())) {
+      return fail("no seed URL belongs to this shard (" +
+                  std::to_string(scope_.options().shard_index) + "/" +
+                  std::to_string(scope_.options().shard_count) + ")");
+    }
     return fail("nothing to crawl: give at least one seed URL or --pubmed QUERY");
   }
   return {};

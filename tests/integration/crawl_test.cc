@@ -1333,6 +1333,16 @@ TEST_CASE("medcrawl --pubmed with --api-key may go faster; bad options are usage
   CHECK(span.count() >= 0.29);  // 10 per second: three gaps of 0.1 s
   CHECK(span.count() < 0.9);    // faster than 3 per second would allow
   for (const auto& entry : log) CHECK(entry.path.find("api_key=secret") != std::string::npos);
+  // Under --shard, only the crawler whose shard holds the E-utilities host asks it.
+  TempDir other_out;
+  std::string other_shard = std::to_string(1 - shard_of_host("127.0.0.1", 2)) + "/2";
+  auto elsewhere =
+      run_process(medcrawl_argv(other_out, {"--pubmed", "ketamine", "--shard", other_shard,
+                                            "--pubmed-base", eutils.server().url("/eutils/")}));
+  CHECK(elsewhere.exit_code == 1);
+  CHECK(elsewhere.err.find("PubMed (127.0.0.1) belongs to another shard") != std::string::npos);
+  CHECK(elsewhere.err.find("no seed URL belongs to this shard") != std::string::npos);
+  CHECK(eutils.server().requests().size() == log.size());
   for (std::vector<std::string> bad : {std::vector<std::string>{"--pubmed", ""},
                                        {"--pubmed", "x", "--pubmed-batch", "0"},
                                        {"--pubmed", "x", "--pubmed-base", "ftp://x/"}}) {
