@@ -216,6 +216,7 @@ struct IndexWriter::Impl {
   std::shared_ptr<const Vocabulary> vocabulary;
   std::unique_ptr<DocumentBuilder> builder;                     // for put(); made on first use
   std::unordered_map<std::string, Xapian::termcount> spelling;  // added at commit
+  bool defer_spelling = false;
   std::string last_duplicate_of;
 
   std::string id_of(Xapian::docid did) {
@@ -388,10 +389,14 @@ Result<bool> IndexWriter::remove(const std::string& id) {
   }
 }
 
+void IndexWriter::defer_spelling(bool defer) { impl_->defer_spelling = defer; }
+
 Status IndexWriter::commit() {
   try {
-    for (const auto& [word, count] : impl_->spelling) impl_->db.add_spelling(word, count);
-    impl_->spelling.clear();
+    if (!impl_->defer_spelling) {
+      for (const auto& [word, count] : impl_->spelling) impl_->db.add_spelling(word, count);
+      impl_->spelling.clear();
+    }
     impl_->db.commit();
     return {};
   } catch (const Xapian::Error& e) {

@@ -254,6 +254,7 @@ struct Indexer::Impl {
       }
       auto shard = std::make_unique<Shard>();
       shard->writer = std::move(*shard_writer);
+      shard->writer->defer_spelling(true);
       shard_paths.push_back(path);
       shards.push_back(std::move(shard));
     }
@@ -285,6 +286,7 @@ struct Indexer::Impl {
     for (auto& shard : shards) {
       shard->queue.close();
       shard->thread.join();
+      shard->writer->defer_spelling(false);
       if (Status s = shard->writer->commit(); !s) fail_with(std::move(s));
       shard->writer.reset();
     }

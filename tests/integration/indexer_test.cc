@@ -231,9 +231,16 @@ TEST_CASE("a bulk build with shard writers gives the index a single writer gives
   // One of the copies is kept (the single writer keeps the first it saw; the
   // merge of a bulk build cannot know which shard saw its copy first).
   CHECK(result_ids(search(dir / "bulk", "hemicrania")).size() == 1);
-  // The vocabulary and spelling data came through the merge.
+  // The vocabulary and spelling data came through the merge: the same
+  // suggestion, from the same word frequencies.
   ProcessResult stats = medindex({"--db", dir / "bulk", "--stats"});
   CHECK(stats.out.find("of 0 in the vocabulary") == std::string::npos);
+  for (const char* typo : {"zolmitriptn", "indometacin"}) {
+    INFO(typo);
+    std::string bulk_suggestion(search(dir / "bulk", typo).text("suggestion"));
+    CHECK_FALSE(bulk_suggestion.empty());
+    CHECK(bulk_suggestion == search(dir / "single", typo).text("suggestion"));
+  }
 }
 
 TEST_CASE("pages the crawl found gone are deleted; a torn WARC costs one record", "[indexer]") {

@@ -101,6 +101,11 @@ class IndexWriter {
   const std::string& last_duplicate_of() const;
 
   Status commit();
+  // Spelling data is gathered in memory and written at every commit, so that
+  // it matches the committed documents. A bulk shard, which readers never
+  // see before it is merged, may defer it to its last commit: one write per
+  // distinct word instead of one per word and commit.
+  void defer_spelling(bool defer);
   uint64_t document_count() const;
   const std::string& path() const;
 
