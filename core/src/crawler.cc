@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "medsearch/html_links.h"
 #include "medsearch/robots.h"
@@ -289,6 +290,7 @@ class Crawl {
   std::unordered_map<int64_t, int> retries_;  // 429/503 answers per URL id, this run
   std::vector<PendingRecord> pending_;
   Clock::time_point pending_since_{};
+  std::unordered_set<uint64_t> known_urls_;  // hashes of URLs added to the frontier this run
   uint64_t next_token_ = 1;
   int64_t attempted_ = 0;  // page requests completed, over the whole crawl directory
   int64_t pages_in_flight_ = 0;
@@ -706,11 +708,19 @@ Status Crawl::handle_sitemap(InFlight& flight, FetchResult& result) {
 }
 
 Status Crawl::add_found_url(const Url& url, int depth, int redirects, const std::string& referrer) {
+  std::string text = url.to_string();
+  // Most links point at URLs already in the frontier; a hash set answers that
+  // without a database lookup. (A 64-bit collision, about one in 10^8 over a
+  // million URLs, would drop a URL.)
+  uint64_t key = std::hash<std::string>{}(text);
+  if (known_urls_.count(key)) return {};
   std::string refusal = scope_.refusal(url);
   // Other hosts' URLs are not recorded at all: a crawl of one site would
-  // otherwise fill its frontier with the whole web's links.
+  // otherwise fill its frontier with the whole web's links. They are not
+  // remembered either, as the scope can still grow (a seed's redirect).
   if (refusal == "other-host" || refusal == "shard") return {};
-  auto added = frontier_.add({url.to_string(), url.host_key(), depth, redirects, referrer});
+  known_urls_.insert(key);
+  auto added = frontier_.add({text, url.host_key(), depth, redirects, referrer});
   if (!added) return std::move(added).take_error();
   if (!refusal.empty() && *added) {
     auto entry = frontier_.find(url.to_string());
