@@ -98,6 +98,7 @@ int run(int argc, char** argv) {
   std::string sort = "relevance", facets, like, years;
   std::vector<std::string> sites, types, evidence;
   size_t facet_values = 10;
+  std::string bm25;
   visible.add_options()("help,h", "show this help")("version", "show the version")(
       "db,d", po::value(&dbs)->composing(), "index directory (repeatable)")(
       "format,f", po::value(&format)->default_value("text"),
@@ -117,8 +118,11 @@ int run(int argc, char** argv) {
       "facet-values", po::value(&facet_values)->default_value(10), "values shown per facet")(
       "like", po::value(&like), "more like this document (URL, id or docid)")(
       "explain", "show how the query was understood")(
+      "bm25", po::value(&bm25),
+      "BM25 parameters K1,B (for evaluation; default: tuned on NFCorpus)")(
       "auto-correct", "search the spelling suggestion instead, when there is one")(
       "no-collapse", "show near-duplicates as separate results")(
+      "no-feedback", "no pseudo-relevance feedback (faster; ranks by the query's words alone)")(
       "color", po::value(&color)->default_value("auto"), "highlight: auto, always or never")(
       "queries", po::value(&queries_path),
       "run a batch: a file of QUERY-ID<TAB>QUERY lines or JSON Lines {\"_id\", \"text\"}")(
@@ -197,8 +201,20 @@ int run(int argc, char** argv) {
   options.facets = facet_names;
   options.facet_values = facet_values;
   options.like = like;
+  if (!bm25.empty()) {
+    auto parts = split(bm25, ',');
+    char* end = nullptr;
+    if (parts.size() != 2) throw cli::UsageError("--bm25 wants K1,B, e.g. 1.2,0.75");
+    options.bm25_k1 = std::strtod(parts[0].c_str(), &end);
+    bool ok = end && *end == '\0';
+    options.bm25_b = std::strtod(parts[1].c_str(), &end);
+    ok = ok && end && *end == '\0';
+    if (!ok || options.bm25_k1 < 0 || options.bm25_b < 0 || options.bm25_b > 1)
+      throw cli::UsageError("--bm25 wants K1,B with K1 >= 0 and 0 <= B <= 1, not '" + bm25 + "'");
+  }
   options.auto_correct = vm.count("auto-correct") > 0;
   options.collapse = vm.count("no-collapse") == 0;
+  options.feedback = vm.count("no-feedback") == 0;
   if (Status valid = validate_search_options(options); !valid) throw cli::UsageError(valid.error());
   OutputSettings out;
   out.explain = vm.count("explain") > 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -454,6 +455,41 @@ class LikeTermDecider : public Xapian::ExpandDecider {
   }
 };
 
+// English function words, left out of queries unless quoted or required with
+// "+": they match nearly every document and only add noise to the ranking
+// (measured on NFCorpus, whose queries are often questions). Negations and
+// words with a medical sense (no, not, all, may) are not in it.
+const Xapian::SimpleStopper& english_stopper() {
+  static const char* const kWords[] = {
+      "a",     "about",  "after",  "again", "am",    "an",    "and",   "any",    "are",  "as",
+      "at",    "be",     "been",   "being", "but",   "by",    "can",   "could",  "did",  "do",
+      "does",  "doing",  "for",    "from",  "had",   "has",   "have",  "having", "he",   "her",
+      "here",  "hers",   "him",    "his",   "how",   "i",     "if",    "in",     "into", "is",
+      "it",    "its",    "itself", "me",    "my",    "of",    "on",    "or",     "our",  "ours",
+      "she",   "should", "so",     "than",  "that",  "the",   "their", "theirs", "them", "then",
+      "there", "these",  "they",   "this",  "those", "to",    "too",   "very",   "was",  "we",
+      "were",  "what",   "when",   "where", "which", "while", "who",   "whom",   "why",  "will",
+      "with",  "would",  "you",    "your",  "yours"};
+  static const Xapian::SimpleStopper stopper(std::begin(kWords), std::end(kWords));
+  return stopper;
+}
+
+// Words only: no quotes, fields, operators, parentheses or wildcards.
+bool is_free_text(const std::string& query) {
+  static const std::regex kStructure(R"re(["():*+]|(^|\s)-|\b(AND|OR|NOT|XOR|NEAR|ADJ)\b)re");
+  return !std::regex_search(query, kStructure);
+}
+
+// Feedback terms: words (unstemmed, so that a word and its stem do not count
+// twice) and concepts; not boolean or field terms.
+class FeedbackTermDecider : public Xapian::ExpandDecider {
+ public:
+  bool operator()(const std::string& term) const override {
+    if (term.size() >= 3 && term[0] >= 'a' && term[0] <= 'z') return !all_digits(term);
+    return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
+  }
+};
+
 }  // namespace
 
 Result<SortOrder> parse_sort_order(std::string_view text) {
@@ -494,6 +530,7 @@ struct Searcher::Impl {
     parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME_FULL_POS);
     parser.set_default_op(Xapian::Query::OP_OR);
     parser.set_max_expansion(100, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+    parser.set_stopper(&english_stopper());
     parser.add_prefix("title", std::string(s::kTitle));
     parser.add_prefix("author", std::string(s::kAuthor));
     auto filter = [&](const char* field, FilterFieldProcessor::Make make) {
@@ -747,6 +784,37 @@ struct Searcher::Impl {
   }
 
   Result<SearchResults> run(const std::string& typed, const SearchOptions& options);
+
+  // Pseudo-relevance feedback: the query's matches reranked with the most
+  // telling words and concepts of its top kFeedbackDocs results (ESet), each
+  // weighted by its share of the best one's weight times kFeedbackWeight.
+  // Sets the enquire's query too. The parameters were chosen on the NFCorpus
+  // dev set (docs/performance.md, "Ranking quality").
+  Xapian::Query with_feedback(Xapian::Enquire& enquire, const Xapian::Query& query,
+                              bool free_text) const {
+    constexpr Xapian::doccount kFeedbackDocs = 5;
+    constexpr Xapian::termcount kFeedbackTerms = 20;
+    constexpr double kFeedbackWeight = 0.3;
+    Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
+    Xapian::RSet rset;
+    for (auto it = top.begin(); it != top.end(); ++it) rset.add_document(*it);
+    if (rset.empty()) return query;
+    FeedbackTermDecider decider;
+    Xapian::ESet eset = enquire.get_eset(kFeedbackTerms, rset, &decider);
+    if (eset.empty()) return query;
+    std::vector<Xapian::Query> terms;
+    double best = eset.begin().get_weight();
+    for (auto it = eset.begin(); it != eset.end(); ++it)
+      terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*it),
+                         kFeedbackWeight * it.get_weight() / best);
+    // Free text (words ORed) may find new documents through the feedback
+    // terms: most of the gain. Otherwise the feedback only reorders what the
+    // query matches, so filters, NOT, AND and fields keep their meaning.
+    Xapian::Query expanded(free_text ? Xapian::Query::OP_OR : Xapian::Query::OP_AND_MAYBE, query,
+                           Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    enquire.set_query(expanded);
+    return expanded;
+  }
 };
 
 Searcher::Searcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -869,12 +937,23 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
 
   Xapian::Enquire enquire(db);
   enquire.set_query(query);
-  enquire.set_weighting_scheme(Xapian::BM25Weight());
+  double k1 = options.bm25_k1 >= 0 ? options.bm25_k1 : kDefaultBm25K1;
+  double b = options.bm25_b >= 0 ? options.bm25_b : kDefaultBm25B;
+  // Xapian's defaults for the rest: k2 = 0, k3 = 1, min_normlen = 0.5.
+  enquire.set_weighting_scheme(Xapian::BM25Weight(k1, 0, 1, b, 0.5));
   if (options.collapse) enquire.set_collapse_key(schema::kSlotCollapse);
   if (options.sort == SortOrder::kDate)
     enquire.set_sort_by_value_then_relevance(schema::kSlotDate, false);
   else if (options.sort == SortOrder::kDateDescending)
     enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+
+  // Feedback needs a collection in which the first results are a small
+  // sample: in a few dozen pages they are a good part of it, and the
+  // feedback only drifts.
+  constexpr Xapian::doccount kFeedbackMinDocuments = 1000;
+  if (options.feedback && options.sort == SortOrder::kRelevance && options.like.empty() &&
+      db.get_doccount() >= kFeedbackMinDocuments)
+    query = with_feedback(enquire, query, filters->empty() && is_free_text(text));
 
   // Facets count the whole match set: every match must be checked.
   std::vector<std::pair<std::string, std::unique_ptr<Xapian::ValueCountMatchSpy>>> value_spies;

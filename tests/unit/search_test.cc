@@ -458,3 +458,61 @@ TEST_CASE("malformed queries never fail or crash, and always say something",
   CHECK(bad_year->notes[0].find("ends before it starts") != std::string::npos);
   CHECK_FALSE(bad_year->hits.empty());  // searched as plain words
 }
+
+TEST_CASE("pseudo-relevance feedback finds documents without the query's words",
+          "[search][feedback]") {
+  TempDir dir;
+  std::string path = dir / "index";
+  {
+    auto writer = IndexWriter::open(path);
+    REQUIRE(writer);
+    auto doc = [](const std::string& id, const std::string& title, const std::string& text) {
+      Document d;
+      d.id = d.url = "https://feedback.test/" + id;
+      d.title = title;
+      d.text = text;
+      d.type = "research";
+      return d;
+    };
+    // Filler: 1,200 documents on other subjects, so that feedback is used.
+    const char* topics[] = {"asthma inhaler airway", "knee cartilage surgery", "statin cholesterol",
+                            "sleep apnoea snoring", "vitamin deficiency diet"};
+    for (int i = 0; i < 1200; ++i)
+      REQUIRE((*writer)->put(doc("filler" + std::to_string(i), "Report " + std::to_string(i),
+                                 std::string(topics[i % 5]) + " outcomes in cohort " +
+                                     std::to_string(i) + " with follow up")));
+    for (int i = 0; i < 5; ++i)
+      REQUIRE((*writer)->put(doc("z" + std::to_string(i), "Zolmitriptan trial " + std::to_string(i),
+                                 "zolmitriptan for migraine with aura: triptan response, "
+                                 "photophobia and nausea, batch " +
+                                     std::to_string(i))));
+    REQUIRE((*writer)->put(doc("target", "Aura and photophobia",
+                               "triptan response in migraine with aura, photophobia and "
+                               "nausea at two hours")));
+    REQUIRE((*writer)->commit());
+  }
+  auto searcher = Searcher::open({path});
+  REQUIRE(searcher);
+  auto found = [&](const SearchResults& r) {
+    return std::any_of(r.hits.begin(), r.hits.end(), [](const SearchHit& h) {
+      return h.doc.url == "https://feedback.test/target";
+    });
+  };
+  SearchOptions with, without;
+  without.feedback = false;
+  auto expanded = searcher->search("zolmitriptan", with);
+  auto plain = searcher->search("zolmitriptan", without);
+  REQUIRE(expanded);
+  REQUIRE(plain);
+  CHECK_FALSE(found(*plain));
+  CHECK(found(*expanded));
+  // The documents with the word still come first.
+  REQUIRE(expanded->hits.size() >= 6);
+  for (size_t i = 0; i < 5; ++i)
+    CHECK(expanded->hits[i].doc.title.rfind("Zolmitriptan trial", 0) == 0);
+  // With a field or an operator, feedback only reorders: nothing new.
+  auto structured = searcher->search("title:zolmitriptan", with);
+  REQUIRE(structured);
+  CHECK_FALSE(found(*structured));
+  CHECK(structured->total == 5);
+}

@@ -20,6 +20,10 @@ enum class SortOrder {
   kDateDescending,  // newest first ("-date")
 };
 
+// BM25 parameters used when SearchOptions leaves them at -1.
+inline constexpr double kDefaultBm25K1 = 1.0;
+inline constexpr double kDefaultBm25B = 0.6;
+
 // "relevance", "date" or "-date".
 Result<SortOrder> parse_sort_order(std::string_view text);
 
@@ -47,6 +51,17 @@ struct SearchOptions {
   // "2015..2024", "2020..", "..2019").
   std::vector<std::string> sites, types, evidence;
   std::string years;
+  // Pseudo-relevance feedback: the query is run again with the most telling
+  // words and concepts of its first results added at a lower weight (only
+  // when sorting by relevance, in indexes of 1,000 documents or more). Better
+  // rankings on the NFCorpus dev set, at the cost of a second match. Free
+  // text may find new documents this way; a query with operators, fields or
+  // filters is only reordered.
+  bool feedback = true;
+  // BM25's term-frequency saturation (k1) and length normalisation (b); the
+  // defaults were chosen on the NFCorpus dev set (eval/run,
+  // docs/performance.md). Negative: the default.
+  double bm25_k1 = -1, bm25_b = -1;
   // More like this: a document's URL, id or docid. With query text too, the
   // results must match the text and are ranked by likeness as well.
   std::string like;
