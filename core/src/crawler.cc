@@ -554,14 +554,23 @@ void Crawl::release_host(const std::string& host_key) {
   host.next_allowed = Clock::now() + seconds(delay);
 }
 
-Result<WarcLocation> Crawl::archive(const FetchResult& result) {
+namespace {
+
+// The WARC request/response pair of a fetch.
+WarcExchange exchange_of(const FetchResult& result) {
   WarcExchange exchange;
   exchange.target_uri = result.url;
   exchange.request = result.raw_request;
   exchange.response = result.raw_response;
   exchange.ip_address = result.ip_address;
   exchange.date = result.started;
-  return warc_.write_exchange(exchange);
+  return exchange;
+}
+
+}  // namespace
+
+Result<WarcLocation> Crawl::archive(const FetchResult& result) {
+  return warc_.write_exchange(exchange_of(result));
 }
 
 Status Crawl::handle(FetchResult result) {
@@ -802,12 +811,7 @@ Result<bool> Crawl::retry_later(const FrontierEntry& entry, const FetchResult& r
 }
 
 Status Crawl::handle_not_modified(const FrontierEntry& entry, FetchResult& result) {
-  WarcExchange exchange;
-  exchange.target_uri = result.url;
-  exchange.request = result.raw_request;
-  exchange.response = result.raw_response;
-  exchange.ip_address = result.ip_address;
-  exchange.date = result.started;
+  WarcExchange exchange = exchange_of(result);
   WarcRevisit revisit;
   revisit.refers_to_target_uri = entry.url;
   revisit.payload_digest = entry.content_digest;

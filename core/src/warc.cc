@@ -83,12 +83,15 @@ bool parse_fields(std::string_view head, std::vector<std::pair<std::string, std:
   return true;
 }
 
-// Inflates `data` (gzip, zlib or raw deflate by `window_bits`), refusing
-// output past `limit`.
-Result<std::string> inflate_all(std::string_view data, int window_bits, size_t limit) {
+// Inflates one stream (a gzip member, zlib or raw deflate by `window_bits`)
+// from the front of `data`, appending to `out`, which may not grow past
+// `limit`; `data` is left at what follows the stream. `what` names the data
+// in messages ("compressed body"); `too_large` begins the message for output
+// past `limit` (callers match it).
+Status inflate_stream(std::string_view& data, int window_bits, size_t limit, std::string& out,
+                      const char* what, const char* too_large) {
   z_stream stream{};
   if (inflateInit2(&stream, window_bits) != Z_OK) return fail("cannot initialise zlib");
-  std::string out;
   std::array<unsigned char, kChunkBytes> buffer;
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
@@ -97,22 +100,31 @@ Result<std::string> inflate_all(std::string_view data, int window_bits, size_t l
     stream.next_out = buffer.data();
     stream.avail_out = buffer.size();
     rc = inflate(&stream, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
+    if ((rc != Z_OK && rc != Z_STREAM_END) ||
+        (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0)) {
       std::string message = stream.msg ? stream.msg : "truncated data";
       inflateEnd(&stream);
-      return fail("corrupt compressed body: " + message);
+      return fail(std::string("corrupt ") + what + ": " + message);
     }
     out.append(reinterpret_cast<char*>(buffer.data()), buffer.size() - stream.avail_out);
     if (out.size() > limit) {
       inflateEnd(&stream);
-      return fail("decoded body larger than " + std::to_string(limit) + " bytes");
-    }
-    if (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0) {
-      inflateEnd(&stream);
-      return fail("corrupt compressed body: truncated data");
+      return fail(too_large + std::to_string(limit) + " bytes");
     }
   }
+  data.remove_prefix(data.size() - stream.avail_in);
   inflateEnd(&stream);
+  return {};
+}
+
+// Inflates `data` (gzip, zlib or raw deflate by `window_bits`), refusing
+// output past `limit`.
+Result<std::string> inflate_all(std::string_view data, int window_bits, size_t limit) {
+  std::string out;
+  if (Status s = inflate_stream(data, window_bits, limit, out, "compressed body",
+                                "decoded body larger than ");
+      !s)
+    return std::move(s).take_error();
   return out;
 }
 
@@ -144,32 +156,11 @@ std::string gzip_compress(std::string_view data) { return gzip_member(data, Z_BE
 Result<std::string> gunzip(std::string_view data, size_t max_bytes) {
   std::string out;
   // A .gz file may hold several members; each is inflated in turn.
-  while (!data.empty()) {
-    z_stream stream{};
-    if (inflateInit2(&stream, 15 + 16) != Z_OK) return fail("cannot initialise zlib");
-    std::array<unsigned char, kChunkBytes> buffer;
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    stream.avail_in = static_cast<uInt>(data.size());
-    int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
-      stream.next_out = buffer.data();
-      stream.avail_out = buffer.size();
-      rc = inflate(&stream, Z_NO_FLUSH);
-      if ((rc != Z_OK && rc != Z_STREAM_END) ||
-          (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0)) {
-        std::string message = stream.msg ? stream.msg : "truncated data";
-        inflateEnd(&stream);
-        return fail("corrupt gzip data: " + message);
-      }
-      out.append(reinterpret_cast<char*>(buffer.data()), buffer.size() - stream.avail_out);
-      if (out.size() > max_bytes) {
-        inflateEnd(&stream);
-        return fail("gzip data inflates to more than " + std::to_string(max_bytes) + " bytes");
-      }
-    }
-    data.remove_prefix(data.size() - stream.avail_in);
-    inflateEnd(&stream);
-  }
+  while (!data.empty())
+    if (Status s = inflate_stream(data, 15 + 16, max_bytes, out, "gzip data",
+                                  "gzip data inflates to more than ");
+        !s)
+      return std::move(s).take_error();
   return out;
 }
 
