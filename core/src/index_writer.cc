@@ -362,7 +362,12 @@ Result<PutOutcome> IndexWriter::write(PreparedDocument&& prepared) {
     }
     p.xdoc.add_value(schema::kSlotFirstSeen, first_seen.empty() ? today_yyyymmdd() : first_seen);
     p.xdoc.add_value(schema::kSlotCollapse, impl_->collapse_key(p));
-    db.replace_document(term, p.xdoc);
+    // The lookup above found whether the id is stored; replace_document(term)
+    // would look again.
+    if (exists)
+      db.replace_document(term, p.xdoc);
+    else
+      db.add_document(p.xdoc);
     for (const auto& [word, count] : p.spelling) impl_->spelling[word] += count;
     return exists ? PutOutcome::kReplaced : PutOutcome::kAdded;
   } catch (const Xapian::Error& e) {
