@@ -1007,10 +1007,9 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     Xapian::Document xdoc = it.get_document();
     hit.doc = schema::decode_document_data(xdoc.get_data());
     // One line: paragraph breaks in the stored text are layout, not content.
-    hit.snippet = collapse_whitespace(
-        mset.snippet(hit.doc.text, options.snippet_bytes, stemmer,
-                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                     "<mark>", "</mark>", "…"));
+    hit.snippet = collapse_whitespace(mset.snippet(hit.doc.text, options.snippet_bytes, stemmer,
+                                                   Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>",
+                                                   "</mark>", "…"));
     if (!concept_ids.empty())
       hit.snippet = highlight_concepts(*vocabulary, concept_ids, hit.snippet, hit.doc.text,
                                        options.snippet_bytes);
