@@ -16,6 +16,7 @@
 
 #include "medsearch/extract.h"
 #include "medsearch/records.h"
+#include "medsearch/robots.h"
 #include "medsearch/text.h"
 #include "medsearch/url.h"
 #include "medsearch/warc.h"
@@ -74,6 +75,13 @@ struct Outcome {
   PreparedDocument prepared;
 };
 
+// A sitemap or sitemap index (what the crawl archives with --sitemaps).
+bool is_sitemap(std::string_view body) {
+  std::string_view head = body.substr(0, 512);
+  return head.find("<urlset") != std::string_view::npos ||
+         head.find("<sitemapindex") != std::string_view::npos;
+}
+
 Outcome skip_outcome(std::string where, std::string why) {
   Outcome o;
   o.kind = Outcome::Kind::kSkip;
@@ -121,8 +129,16 @@ Outcome process(Unit& unit, DocumentBuilder& builder) {
         return o;
       }
       if (response->status != 200) return {};  // redirects and errors are not documents
-      // The crawl archives robots.txt too; it is a crawl rule, not a document.
+      // The crawl archives robots.txt and sitemaps too; they are crawl
+      // rules and link lists, not documents.
       if (auto parsed = parse_url(unit.where); parsed && parsed->path == "/robots.txt") return {};
+      if (is_sitemap(response->body)) return {};
+      // The server may ask, in a header, that the page stay out of indexes
+      // (the crawler records it too; the page's own <meta name=robots> is
+      // checked by extraction).
+      for (const auto& [name, value] : response->headers)
+        if (ascii_lower(name) == "x-robots-tag" && parse_x_robots_tag(value, "medcrawl").noindex)
+          return skip_outcome(unit.where, "the server asks not to index it (X-Robots-Tag noindex)");
       unit.content_type = response->header("Content-Type");
       unit.data = std::move(response->body);
       [[fallthrough]];
@@ -452,8 +468,16 @@ struct Indexer::Impl {
       WarcRecord& r = **record;
       if (r.header("WARC-Type") != "response") continue;
       std::string url = r.target_uri();
-      // PubMed efetch answers hold many articles: one document each.
-      if (std::string_view(r.block).substr(0, 4096).find("<PubmedArticle") != std::string::npos) {
+      // PubMed efetch answers hold many articles: one document each. The
+      // body may be compressed, so an XML answer with a Content-Encoding is
+      // decoded before looking.
+      std::string_view head = std::string_view(r.block).substr(0, 4096);
+      size_t head_end = head.find("\r\n\r\n");
+      std::string headers(head.substr(0, head_end));
+      std::string lower_headers = ascii_lower(headers);
+      bool encoded_xml = lower_headers.find("content-encoding:") != std::string::npos &&
+                         lower_headers.find("xml") != std::string::npos;
+      if (head.find("<PubmedArticle") != std::string_view::npos || encoded_xml) {
         auto response = parse_http_response(r.block);
         if (response && response->status == 200 && looks_like_pubmed_xml(response->body)) {
           add_pubmed(url, response->body);

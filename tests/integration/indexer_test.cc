@@ -126,6 +126,49 @@ TEST_CASE("PubMed XML inside a WARC is indexed article by article", "[indexer]")
     CHECK(id.rfind("https://pubmed.ncbi.nlm.nih.gov/", 0) == 0);
 }
 
+TEST_CASE("noindex pages and sitemaps stay out, gzipped PubMed answers come in", "[indexer]") {
+  TempDir dir;
+  std::string xml = read_file(source_path("fixtures/records/pubmed-sample.xml"));
+  std::string page =
+      "<html><head><title>Ketamine and sleep</title></head><body><main><h1>Ketamine and "
+      "sleep</h1><p>Patients asked whether ketamine infusions change sleep. The clinic "
+      "explains what the studies found about sleep after an infusion.</p></main></body></html>";
+  {
+    auto warc = WarcWriter::open(dir / "crawl");
+    REQUIRE(warc);
+    auto exchange = [&](const std::string& url, const std::string& headers,
+                        const std::string& body) {
+      std::string response = "HTTP/1.1 200 OK\r\n" + headers +
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      REQUIRE(warc->write_exchange({url, "GET / HTTP/1.1\r\n\r\n", response, "", 0}));
+    };
+    exchange("https://clinic.test/hidden", "Content-Type: text/html\r\nX-Robots-Tag: noindex\r\n",
+             page);
+    exchange("https://clinic.test/shown", "Content-Type: text/html\r\n", page + " ");
+    exchange("https://clinic.test/sitemap.xml", "Content-Type: application/xml\r\n",
+             "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/"
+             "0.9\"><url><loc>https://clinic.test/shown</loc></url></urlset>");
+    exchange("https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?db=pubmed&id=1",
+             "Content-Type: text/xml\r\nContent-Encoding: gzip\r\n", gzip_compress(xml));
+  }
+  std::string db = dir / "index";
+  ProcessResult r = medindex({"--db", db, dir / "crawl"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // The noindex page is reported, the sitemap is not a document, and the
+  // compressed PubMed answer gives its articles.
+  CHECK(r.err.find("X-Robots-Tag noindex") != std::string::npos);
+  CHECK(r.err.find("sitemap") == std::string::npos);
+  std::vector<std::string> ids = result_ids(search(db, "sleep"));
+  CHECK(std::find(ids.begin(), ids.end(), "https://clinic.test/shown") != ids.end());
+  CHECK(std::find(ids.begin(), ids.end(), "https://clinic.test/hidden") == ids.end());
+  CHECK(summary_count(r.err, "added") >= 5);
+  bool pubmed = false;
+  for (const auto& id : result_ids(search(db, "ketamine")))
+    pubmed = pubmed || id.rfind("https://pubmed.ncbi.nlm.nih.gov/", 0) == 0;
+  CHECK(pubmed);
+}
+
 TEST_CASE("medindex reads a WARC written by wget --warc-file", "[indexer]") {
   if (run_process({"/usr/bin/env", "sh", "-c", "command -v wget"}).exit_code != 0) {
     WARN("wget is not installed (scripts/setup-deps installs it); skipped");
