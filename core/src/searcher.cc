@@ -792,7 +792,7 @@ struct Searcher::Impl {
   // dev set (docs/performance.md, "Ranking quality").
   Xapian::Query with_feedback(Xapian::Enquire& enquire, const Xapian::Query& query,
                               bool free_text) const {
-    constexpr Xapian::doccount kFeedbackDocs = 5;
+    constexpr Xapian::doccount kFeedbackDocs = 4;
     constexpr Xapian::termcount kFeedbackTerms = 20;
     constexpr double kFeedbackWeight = 0.3;
     Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
