@@ -287,17 +287,27 @@ Xapian::Query date_query(std::string_view value, Explanation* explain) {
 }
 
 // A boolean field (site:, type:, ...): checks and normalises the value, adds
-// it to the explanation and returns the filter term.
+// it to the explanation and returns the filter term. A bad value is recorded
+// in `errors` (the caller throws after parsing) rather than thrown: an
+// exception thrown through Xapian 1.4's query parser leaks its parse state.
 class FilterFieldProcessor : public Xapian::FieldProcessor {
  public:
   using Make = std::function<Xapian::Query(std::string_view, Explanation*)>;
-  FilterFieldProcessor(Make make, Explanation* explain)
-      : make_(std::move(make)), explain_(explain) {}
-  Xapian::Query operator()(const std::string& value) override { return make_(value, explain_); }
+  FilterFieldProcessor(Make make, Explanation* explain, std::vector<std::string>* errors)
+      : make_(std::move(make)), explain_(explain), errors_(errors) {}
+  Xapian::Query operator()(const std::string& value) override {
+    try {
+      return make_(value, explain_);
+    } catch (const Xapian::QueryParserError& e) {
+      errors_->push_back(e.get_msg());
+      return Xapian::Query::MatchNothing;
+    }
+  }
 
  private:
   Make make_;
   Explanation* explain_;
+  std::vector<std::string>* errors_;
 };
 
 Xapian::Query site_query(std::string_view value, Explanation* explain) {
@@ -522,7 +532,7 @@ struct Searcher::Impl {
   Xapian::Stem stemmer = internal::folding_stemmer();
   std::shared_ptr<const Vocabulary> vocabulary;
 
-  Xapian::QueryParser make_parser(Explanation* explain) const {
+  Xapian::QueryParser make_parser(Explanation* explain, std::vector<std::string>* errors) const {
     namespace s = schema;
     Xapian::QueryParser parser;
     parser.set_database(db);
@@ -534,8 +544,8 @@ struct Searcher::Impl {
     parser.add_prefix("title", std::string(s::kTitle));
     parser.add_prefix("author", std::string(s::kAuthor));
     auto filter = [&](const char* field, FilterFieldProcessor::Make make) {
-      parser.add_boolean_prefix(field,
-                                (new FilterFieldProcessor(std::move(make), explain))->release());
+      parser.add_boolean_prefix(
+          field, (new FilterFieldProcessor(std::move(make), explain, errors))->release());
     };
     filter("site", site_query);
     filter("type", type_query);
@@ -619,7 +629,8 @@ struct Searcher::Impl {
   // vocabulary; the ids of the concepts found are added to `concept_ids`.
   Xapian::Query parse(const std::string& text, unsigned flags, std::set<std::string>& concept_ids,
                       Explanation* explain) const {
-    Xapian::QueryParser parser = make_parser(explain);
+    std::vector<std::string> errors;
+    Xapian::QueryParser parser = make_parser(explain, &errors);
     if (explain) explain->fields = text_fields(text);
     std::vector<std::string> concept_terms;
     std::string with_fields = rewrite_concept_fields(text, concept_terms, explain);
@@ -629,12 +640,17 @@ struct Searcher::Impl {
                              [concept_terms](std::string_view n, Explanation*) {
                                return Xapian::Query(concept_terms.at(std::stoul(std::string(n))));
                              },
-                             nullptr))
+                             nullptr, &errors))
                             ->release());
-    if (!vocabulary) return parser.parse_query(with_fields, flags);
+    // Field values are checked while parsing; the first bad one is the error.
+    auto checked = [&errors](Xapian::Query query) {
+      if (!errors.empty()) throw Xapian::QueryParserError(errors.front());
+      return query;
+    };
+    if (!vocabulary) return checked(parser.parse_query(with_fields, flags));
     std::vector<ConceptSpan> spans;
     std::string rewritten = rewrite_concepts(*vocabulary, with_fields, spans);
-    if (spans.empty()) return parser.parse_query(with_fields, flags);
+    if (spans.empty()) return checked(parser.parse_query(with_fields, flags));
     for (const auto& span : spans) {
       concept_ids.insert(span.concept_ids.begin(), span.concept_ids.end());
       if (!explain) continue;
@@ -644,7 +660,7 @@ struct Searcher::Impl {
     }
     parser.add_prefix("xconcept",
                       (new ConceptFieldProcessor(std::move(spans), stemmer, db))->release());
-    return parser.parse_query(rewritten, flags);
+    return checked(parser.parse_query(rewritten, flags));
   }
 
   // Words of `query` a spelling correction would change, as (word, correction).
