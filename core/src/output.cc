@@ -300,9 +300,9 @@ std::string csv_field(std::string_view text) {
 
 namespace {
 
-constexpr const char* kCsvColumns[] = {"qid", "query", "rank",    "id",      "score", "title",
-                                       "url", "site",  "date",    "authors", "type",  "evidence",
-                                       "doi", "pmid",  "journal", "snippet"};
+constexpr const char* kCsvColumns[] = {"qid", "query", "rank",    "id",      "score",  "title",
+                                       "url", "site",  "date",    "authors", "type",   "evidence",
+                                       "doi", "pmid",  "journal", "snippet", "similar"};
 
 }  // namespace
 
@@ -335,7 +335,8 @@ std::string results_to_csv(const SearchResults& results, const std::string& quer
                                   d.doi,
                                   d.pmid,
                                   d.journal,
-                                  snippet_to_text(hit.snippet, "", "")};
+                                  snippet_to_text(hit.snippet, "", ""),
+                                  std::to_string(hit.similar)};
     static_assert(sizeof fields / sizeof fields[0] == sizeof kCsvColumns / sizeof kCsvColumns[0]);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; ++i)
       out += (i ? "," : "") + csv_field(fields[i]);

@@ -202,9 +202,9 @@ TEST_CASE("CSV has one header and quotes fields as RFC 4180 says", "[search-cli]
   REQUIRE(r.exit_code == 0);
   auto records = parse_csv(r.out);
   REQUIRE(records.size() > 3);
-  const std::vector<std::string> header{"qid", "query", "rank",    "id",      "score", "title",
-                                        "url", "site",  "date",    "authors", "type",  "evidence",
-                                        "doi", "pmid",  "journal", "snippet"};
+  const std::vector<std::string> header{"qid", "query", "rank",    "id",      "score",  "title",
+                                        "url", "site",  "date",    "authors", "type",   "evidence",
+                                        "doi", "pmid",  "journal", "snippet", "similar"};
   CHECK(records[0] == header);
   bool saw_quoted_query = false;
   for (size_t i = 1; i < records.size(); ++i) {

@@ -32,7 +32,7 @@ std::string results_to_trec(const SearchResults& results, const std::string& que
 // quote or line break): results_csv_header() once, then results_to_csv() per
 // query, one record a hit. Columns: qid, query, rank, id, score, title, url,
 // site, date, authors ("; "-joined), type, evidence, doi, pmid, journal,
-// snippet (plain text, marks removed).
+// snippet (plain text, marks removed), similar (near-duplicates folded in).
 std::string results_csv_header();
 std::string results_to_csv(const SearchResults& results, const std::string& query_id);
 
