@@ -1,5 +1,4 @@
 // medsearch: ranked search over a medsearch index from the command line.
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -175,11 +174,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> facet_names;
   for (const auto& name : split(facets, ',')) {
     std::string trimmed(trim(name));
-    if (trimmed.empty()) continue;
-    if (std::find(std::begin(kFacetNames), std::end(kFacetNames), trimmed) == std::end(kFacetNames))
-      throw cli::UsageError("--facets: unknown facet '" + trimmed +
-                            "'; use site, year, type, evidence, concept");
-    facet_names.push_back(trimmed);
+    if (!trimmed.empty()) facet_names.push_back(trimmed);  // checked by validate_search_options
   }
   if (facet_values < 1 || facet_values > 1000)
     throw cli::UsageError("--facet-values must be between 1 and 1000");

@@ -454,15 +454,22 @@ Facet top_values(const std::string& name, std::vector<FacetValue> values, size_t
   return facet;
 }
 
-// Terms of a document worth expanding "more like this" with: words and concepts.
-class LikeTermDecider : public Xapian::ExpandDecider {
+// Terms worth expanding a query with: words (3 letters or more, not numbers)
+// and concepts, and with `stems` also stemmed words; never boolean or field
+// terms. "More like this" takes stems too; feedback does not, so that a
+// word and its stem do not count twice beside the query's own.
+class ExpansionTermDecider : public Xapian::ExpandDecider {
  public:
+  explicit ExpansionTermDecider(bool stems) : stems_(stems) {}
   bool operator()(const std::string& term) const override {
     if (term.empty()) return false;
     if (term[0] >= 'a' && term[0] <= 'z') return term.size() >= 3 && !all_digits(term);
-    if (term[0] == 'Z') return term.size() >= 4;
+    if (term[0] == 'Z') return stems_ && term.size() >= 4;
     return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
   }
+
+ private:
+  bool stems_;
 };
 
 // English function words, left out of queries unless quoted or required with
@@ -489,16 +496,6 @@ bool is_free_text(const std::string& query) {
   static const std::regex kStructure(R"re(["():*+]|(^|\s)-|\b(AND|OR|NOT|XOR|NEAR|ADJ)\b)re");
   return !std::regex_search(query, kStructure);
 }
-
-// Feedback terms: words (unstemmed, so that a word and its stem do not count
-// twice) and concepts; not boolean or field terms.
-class FeedbackTermDecider : public Xapian::ExpandDecider {
- public:
-  bool operator()(const std::string& term) const override {
-    if (term.size() >= 3 && term[0] >= 'a' && term[0] <= 'z') return !all_digits(term);
-    return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
-  }
-};
 
 }  // namespace
 
@@ -781,7 +778,7 @@ struct Searcher::Impl {
     Xapian::Enquire enquire(db);
     Xapian::RSet rset;
     rset.add_document(*did);
-    LikeTermDecider decider;
+    ExpansionTermDecider decider(/*stems=*/true);
     Xapian::ESet eset = enquire.get_eset(40, rset, &decider);
     std::vector<Xapian::Query> terms;
     for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
@@ -815,7 +812,7 @@ struct Searcher::Impl {
     Xapian::RSet rset;
     for (auto it = top.begin(); it != top.end(); ++it) rset.add_document(*it);
     if (rset.empty()) return query;
-    FeedbackTermDecider decider;
+    ExpansionTermDecider decider(/*stems=*/false);
     Xapian::ESet eset = enquire.get_eset(kFeedbackTerms, rset, &decider);
     if (eset.empty()) return query;
     std::vector<Xapian::Query> terms;
