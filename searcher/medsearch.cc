@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "collection_cli.h"
 #include "medsearch/cli.h"
 #include "medsearch/evaluation.h"
 #include "medsearch/output.h"
@@ -228,5 +229,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "collection")  // docs/collections.md
+    return cli::run(kProgram, [&] { return cli::run_collection_command(argc - 1, argv + 1); });
   return cli::run(kProgram, [&] { return run(argc, argv); });
 }
