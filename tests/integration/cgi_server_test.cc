@@ -1,0 +1,263 @@
+// medsearch.cgi behind a real web server: lighttpd (Debian's package) started
+// on 127.0.0.1 with tests/lighttpd/lighttpd.conf, serving the CGI through
+// mod_cgi on one port and the same binary as FastCGI ("bin-path") on another,
+// over an index of the fixture site built by the real medindex.
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "medsearch/json.h"
+#include "process.h"
+
+using namespace medsearch;
+using namespace medsearch::testing;
+
+namespace {
+
+constexpr const char* kLighttpd = "/usr/sbin/lighttpd";
+
+// A port nobody listens on now (the kernel's choice).
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t length = sizeof addr;
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+// The index, the configuration and lighttpd, shared by the tests of this file.
+struct Server {
+  TempDir dir;
+  std::string index = dir / "index";
+  std::string config = dir / "medsearch.conf";
+  int cgi_port = free_port();
+  int fastcgi_port = free_port();
+  std::unique_ptr<BackgroundProcess> lighttpd;
+
+  Server() {
+    REQUIRE(access(kLighttpd, X_OK) == 0);  // installed by scripts/setup-deps
+    ProcessResult indexed =
+        run_process({bin_path("medindex"), "--db", index, "--quiet", source_path("fixtures/site"),
+                     source_path("fixtures/records/records-sample.jsonl"),
+                     source_path("fixtures/records/pubmed-sample.xml")});
+    INFO(indexed.err);
+    REQUIRE(indexed.exit_code == 0);
+    std::ofstream(config) << "index = " << index
+                          << "\ntitle = Server test\nper_page = 5\n"
+                             "facets = site,year,type,evidence,concept\n";
+    std::filesystem::create_directories(dir / "www/cgi-bin");
+    std::filesystem::create_symlink(bin_path("medsearch.cgi"), dir / "www/cgi-bin/medsearch.cgi");
+    std::string conf = read_file(source_path("tests/lighttpd/lighttpd.conf"));
+    REQUIRE(!conf.empty());
+    conf = replace_all(conf, "@DIR@", dir.path());
+    conf = replace_all(conf, "@CGI@", bin_path("medsearch.cgi"));
+    conf = replace_all(conf, "@CONFIG@", config);
+    conf = replace_all(conf, "@PORT_CGI@", std::to_string(cgi_port));
+    conf = replace_all(conf, "@PORT_FASTCGI@", std::to_string(fastcgi_port));
+    std::ofstream(dir / "lighttpd.conf") << conf;
+    lighttpd = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{kLighttpd, "-D", "-f", dir / "lighttpd.conf"},
+        dir / "lighttpd.out");
+    for (int i = 0; i < 100 && !(accepts(cgi_port) && accepts(fastcgi_port)); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    INFO(read_file(dir / "lighttpd.out") << read_file(dir / "error.log"));
+    REQUIRE(accepts(cgi_port));
+    REQUIRE(accepts(fastcgi_port));
+  }
+
+  // SIGTERM, not SIGKILL: lighttpd then stops the FastCGI process it started.
+  ~Server() {
+    lighttpd->signal(SIGTERM);
+    lighttpd->wait();
+  }
+
+  httplib::Client client(int port) const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_url_encode(false);  // the tests send exactly the bytes they mean
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+};
+
+Server& server() {
+  static Server s;
+  return s;
+}
+
+constexpr const char* kPath = "/cgi-bin/medsearch.cgi";
+
+httplib::Result get(int port, const std::string& query) {
+  return server().client(port).Get(std::string(kPath) + "?" + query);
+}
+
+// A page without the one thing that differs from run to run: the search time.
+std::string without_timing(const std::string& body) {
+  return std::regex_replace(body, std::regex(R"(\(\d+\.\d+ seconds\))"), "(TIME seconds)");
+}
+
+}  // namespace
+
+TEST_CASE("lighttpd serves medsearch.cgi as a CGI with the right status and headers",
+          "[cgi][server]") {
+  Server& s = server();
+  auto page = get(s.cgi_port, "q=ketamine+crps");
+  REQUIRE(page);
+  INFO(read_file(s.dir / "error.log") << read_file(s.dir / "cgi-stderr.log"));
+  CHECK(page->status == 200);
+  CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(page->get_header_value("X-Content-Type-Options") == "nosniff");
+  CHECK(page->get_header_value("Referrer-Policy") == "same-origin");
+  CHECK(page->get_header_value("Content-Security-Policy")
+            .rfind("default-src 'none'; style-src 'self';", 0) == 0);
+  CHECK(page->body.find("<a href=\"https://example.org/trials/ketamine-crps\">") !=
+        std::string::npos);
+  CHECK(page->body.find("<span class=\"Z3988\"") != std::string::npos);
+  CHECK(page->body.find("href=\"/cgi-bin/medsearch.cgi?css=1\"") != std::string::npos);
+
+  auto head = s.client(s.cgi_port).Head(std::string(kPath) + "?q=ketamine");
+  REQUIRE(head);
+  CHECK(head->status == 200);
+  CHECK(head->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(head->body.empty());
+
+  auto css = get(s.cgi_port, "css=1");
+  REQUIRE(css);
+  CHECK(css->status == 200);
+  CHECK(css->get_header_value("Content-Type") == "text/css; charset=utf-8");
+
+  auto opensearch = get(s.cgi_port, "opensearch=1");
+  REQUIRE(opensearch);
+  CHECK(opensearch->get_header_value("Content-Type") ==
+        "application/opensearchdescription+xml; charset=utf-8");
+  CHECK(opensearch->body.find("template=\"http://127.0.0.1:" + std::to_string(s.cgi_port) +
+                              "/cgi-bin/medsearch.cgi?q={searchTerms}\"") != std::string::npos);
+
+  // lighttpd itself refuses invalid UTF-8 in the URL and re-encodes a stray
+  // '%' (its default http-parseopts); the CGI's own checks are the rest.
+  auto invalid = get(s.cgi_port, "q=%FF");
+  REQUIRE(invalid);
+  CHECK(invalid->status == 400);
+  for (const std::string& bad :
+       std::vector<std::string>{"q=x&type=blog", "q=x&sort=size", "q=" + std::string(1001, 'x')}) {
+    INFO(bad.substr(0, 20));
+    auto r = get(s.cgi_port, bad);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK(r->body.find("The request could not be read") != std::string::npos);
+  }
+  auto post = s.client(s.cgi_port).Post(kPath, "q=x", "application/x-www-form-urlencoded");
+  REQUIRE(post);
+  CHECK(post->status == 405);
+  CHECK(post->get_header_value("Allow") == "GET, HEAD");
+}
+
+TEST_CASE("lighttpd serves format=json exactly as medsearch --format json prints it",
+          "[cgi][server]") {
+  Server& s = server();
+  auto r = get(s.cgi_port, "q=ketamine&type=research&sort=-date&format=json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type") == "application/json");
+  ProcessResult cli = run_process({bin_path("medsearch"), "--db", s.index, "--format", "json",
+                                   "--limit", "5", "--type", "research", "--sort", "-date",
+                                   "--facets", "site,year,type,evidence,concept", "ketamine"});
+  REQUIRE(cli.exit_code == 0);
+  CHECK(r->body == cli.out);
+  auto parsed = parse_json(r->body);
+  REQUIRE(parsed);
+  CHECK(parsed->find("results")->items().size() == 5);
+}
+
+TEST_CASE("FastCGI under lighttpd answers exactly as the CGI does", "[cgi][server][fastcgi]") {
+  Server& s = server();
+  const char* requests[] = {
+      "",
+      "q=ketamine+crps",
+      "q=ketamine&page=2&sort=date",
+      "q=ketamine&type=research&evidence=rct&year=2015..2025",
+      "q=neuropatic+pian",
+      "q=ketamine+AND+%28",
+      "concept=crps&format=json",
+      "q=ketamine&format=json",
+      "like=https%3A%2F%2Fexample.org%2Ftrials%2Fketamine-crps",
+      "q=%3Cscript%3E&site=%22%3E%3Cb%3E",
+      "css=1",
+      "q=%zz",
+      "q=x&type=blog&format=json",
+  };
+  for (int round = 0; round < 2; ++round) {  // the second round hits the open index
+    for (const char* query : requests) {
+      INFO(query << " (round " << round << ")");
+      auto cgi = get(s.cgi_port, query);
+      auto fastcgi = get(s.fastcgi_port, query);
+      REQUIRE(cgi);
+      REQUIRE(fastcgi);
+      CHECK(fastcgi->status == cgi->status);
+      for (const char* header :
+           {"Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"})
+        CHECK(fastcgi->get_header_value(header) == cgi->get_header_value(header));
+      CHECK(without_timing(fastcgi->body) == without_timing(cgi->body));
+    }
+  }
+  auto head = s.client(s.fastcgi_port).Head(std::string(kPath) + "?q=ketamine");
+  REQUIRE(head);
+  CHECK(head->status == 200);
+  CHECK(head->body.empty());
+  auto post = s.client(s.fastcgi_port).Post(kPath, "q=x", "application/x-www-form-urlencoded");
+  REQUIRE(post);
+  CHECK(post->status == 405);
+}
+
+TEST_CASE("FastCGI sees documents added to the index after it opened it",
+          "[cgi][server][fastcgi]") {
+  Server& s = server();
+  auto before = get(s.fastcgi_port, "q=zorblaxine&format=json");
+  REQUIRE(before);
+  auto parsed = parse_json(before->body);
+  REQUIRE(parsed);
+  CHECK(parsed->text("total") == "0");
+  std::ofstream(s.dir / "new.jsonl")
+      << R"({"_id": "new-1", "url": "https://example.org/new", "title": "Zorblaxine for migraine", "text": "A new drug called zorblaxine was tried for migraine in a small study of adults."})"
+      << "\n";
+  ProcessResult added =
+      run_process({bin_path("medindex"), "--db", s.index, "--quiet", s.dir / "new.jsonl"});
+  REQUIRE(added.exit_code == 0);
+  auto after = get(s.fastcgi_port, "q=zorblaxine&format=json");
+  REQUIRE(after);
+  auto reparsed = parse_json(after->body);
+  REQUIRE(reparsed);
+  CHECK(reparsed->text("total") == "1");
+}
