@@ -294,13 +294,34 @@ Result<std::shared_ptr<const Vocabulary>> IndexWriter::stored_vocabulary() {
 
 std::shared_ptr<const Vocabulary> IndexWriter::vocabulary() const { return impl_->vocabulary; }
 
+namespace {
+
+// Replaces the vocabulary's pieces in `db` (none if `vocabulary` is null).
+void store_vocabulary_pieces(Xapian::WritableDatabase& db, const Vocabulary* vocabulary) {
+  const std::string prefix(schema::kMetaVocabularyPiece);
+  std::vector<std::string> old;
+  for (auto it = db.metadata_keys_begin(prefix); it != db.metadata_keys_end(prefix); ++it)
+    old.push_back(*it);
+  for (const auto& key : old) db.set_metadata(key, "");
+  if (vocabulary)
+    for (const auto& [key, value] : vocabulary->pieces()) db.set_metadata(prefix + key, value);
+  db.set_metadata(std::string(schema::kMetaVocabularyPieces), vocabulary ? "1" : "");
+}
+
+}  // namespace
+
 Status IndexWriter::set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary) {
   impl_->vocabulary = vocabulary;
   impl_->builder.reset();
   try {
     Xapian::WritableDatabase& db = impl_->db;
     std::string fingerprint = vocabulary_fingerprint(vocabulary.get());
-    if (db.get_metadata(std::string(schema::kMetaVocabularyFingerprint)) == fingerprint) return {};
+    bool same = db.get_metadata(std::string(schema::kMetaVocabularyFingerprint)) == fingerprint;
+    bool has_pieces =
+        !vocabulary || !db.get_metadata(std::string(schema::kMetaVocabularyPieces)).empty();
+    // An index written before the pieces existed gets them on its next update.
+    if (same && !has_pieces) store_vocabulary_pieces(db, vocabulary.get());
+    if (same) return {};
     // Replace the stored vocabulary and the synonyms derived from it.
     std::string old_chunks = db.get_metadata(std::string(schema::kMetaVocabularyChunks));
     for (int i = 0; !old_chunks.empty() && i < std::stoi(old_chunks); ++i)
@@ -331,6 +352,7 @@ Status IndexWriter::set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary)
             if (token.norm.size() >= 3 && !token.upper)
               impl_->spelling[ascii_lower(token.text)] += 1;
     }
+    store_vocabulary_pieces(db, vocabulary.get());
     db.set_metadata(std::string(schema::kMetaVocabularyFingerprint), fingerprint);
     return {};
   } catch (const Xapian::Error& e) {

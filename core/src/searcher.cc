@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -527,7 +528,7 @@ struct Searcher::Impl {
   std::vector<std::string> paths;
   Xapian::Database db;
   Xapian::Stem stemmer = internal::folding_stemmer();
-  std::shared_ptr<const Vocabulary> vocabulary;
+  std::unique_ptr<StoredVocabulary> vocabulary;  // null: the index has none
 
   Xapian::QueryParser make_parser(Explanation* explain, std::vector<std::string>* errors) const {
     namespace s = schema;
@@ -594,7 +595,8 @@ struct Searcher::Impl {
 
   // The term of concept:VALUE, an id or a name.
   std::string concept_field_term(std::string_view value, Explanation* explain) const {
-    const Concept* found = vocabulary ? vocabulary->find(value) : nullptr;
+    std::optional<Concept> found;
+    if (vocabulary) found = vocabulary->find(value);
     if (!found && vocabulary) {
       // Ids are case-sensitive in the vocabulary; people type "d020918".
       std::string upper(value);
@@ -646,13 +648,13 @@ struct Searcher::Impl {
     };
     if (!vocabulary) return checked(parser.parse_query(with_fields, flags));
     std::vector<ConceptSpan> spans;
-    std::string rewritten = rewrite_concepts(*vocabulary, with_fields, spans);
+    std::string rewritten = rewrite_concepts(vocabulary->for_text(with_fields), with_fields, spans);
     if (spans.empty()) return checked(parser.parse_query(with_fields, flags));
     for (const auto& span : spans) {
       concept_ids.insert(span.concept_ids.begin(), span.concept_ids.end());
       if (!explain) continue;
       for (const auto& id : span.concept_ids)
-        if (const Concept* c = vocabulary->find(id))
+        if (std::optional<Concept> c = vocabulary->find(id))
           explain->concepts.push_back(explain_concept(*c, span.text));
     }
     parser.add_prefix("xconcept",
@@ -672,7 +674,8 @@ struct Searcher::Impl {
       std::vector<Token> tokens = tokenize(query);
       MatchOptions options;
       options.abbreviations_need_capitals = false;
-      for (const ConceptMatch& m : vocabulary->match(query, tokens, options)) {
+      Vocabulary part = vocabulary->for_text(query);
+      for (const ConceptMatch& m : part.match(query, tokens, options)) {
         const Token& last = tokens[m.first_token + m.token_count - 1];
         concept_text.emplace_back(tokens[m.first_token].offset, last.offset + last.text.size());
       }
@@ -858,7 +861,7 @@ Result<Searcher> Searcher::open(const std::vector<std::string>& paths) {
   // Queries are expanded with the vocabulary the index was built with.
   try {
     for (const auto& path : paths) {
-      auto vocabulary = internal::load_stored_vocabulary(Xapian::Database(path));
+      auto vocabulary = internal::open_stored_vocabulary(Xapian::Database(path));
       if (!vocabulary) return std::move(vocabulary).take_error();
       if (*vocabulary) {
         impl->vocabulary = std::move(*vocabulary);
@@ -995,11 +998,18 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
       for (const auto& [term, count] : concept_spy->counts()) {
         FacetValue v;
         v.value = concept_id_of(term);
-        const Concept* c = vocabulary ? vocabulary->find(v.value) : nullptr;
-        v.label = c ? c->name : v.value;
         v.count = count;
         values.push_back(std::move(v));
       }
+      // Names only for the values shown: each is a lookup.
+      Facet facet = top_values(name, std::move(values), options.facet_values);
+      for (FacetValue& v : facet.values) {
+        std::optional<Concept> c;
+        if (vocabulary) c = vocabulary->find(v.value);
+        v.label = c ? c->name : v.value;
+      }
+      results.facets.push_back(std::move(facet));
+      continue;
     } else {
       auto it = std::find_if(value_spies.begin(), value_spies.end(),
                              [&](const auto& spy) { return spy.first == name; });
@@ -1010,6 +1020,10 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     results.facets.push_back(top_values(name, std::move(values), options.facet_values));
   }
 
+  // The query's concepts, whole, to highlight their variants in snippets.
+  std::optional<Vocabulary> highlighter;
+  if (!concept_ids.empty() && vocabulary && !mset.empty())
+    highlighter = vocabulary->with_concepts({concept_ids.begin(), concept_ids.end()});
   uint32_t rank = options.offset;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     SearchHit hit;
@@ -1023,8 +1037,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     hit.snippet = collapse_whitespace(mset.snippet(hit.doc.text, options.snippet_bytes, stemmer,
                                                    Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>",
                                                    "</mark>", "…"));
-    if (!concept_ids.empty())
-      hit.snippet = highlight_concepts(*vocabulary, concept_ids, hit.snippet, hit.doc.text,
+    if (highlighter)
+      hit.snippet = highlight_concepts(*highlighter, concept_ids, hit.snippet, hit.doc.text,
                                        options.snippet_bytes);
     hit.doc.text.clear();
     results.hits.push_back(std::move(hit));

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -559,6 +560,7 @@ struct Vocabulary::Impl {
 
   // The matcher.
   bool compiled = false;
+  bool precompiled = false;  // from_compiled(): ambiguity already settled
   std::unordered_map<std::string, uint32_t> words;
   std::unordered_map<uint64_t, uint32_t> edges;  // (node << 32 | word) -> child node
   std::vector<std::vector<Terminal>> terminals;  // per node
@@ -775,6 +777,9 @@ struct Vocabulary::Impl {
   }
 
   void compile();
+  // Capitalised abbreviations shared by several concepts become ambiguous (compile()).
+  void settle_abbreviations();
+  void build_trie();
   std::vector<ConceptMatch> match_pass(const std::vector<Token>& tokens,
                                        const std::vector<uint32_t>& word_ids,
                                        const MatchOptions& options,
@@ -824,6 +829,12 @@ bool shouted(const std::vector<Token>& tokens, size_t i) {
 void Vocabulary::Impl::compile() {
   if (compiled) return;
   compact();
+  if (!precompiled) settle_abbreviations();
+  build_trie();
+  compiled = true;
+}
+
+void Vocabulary::Impl::settle_abbreviations() {
   // Capitalised abbreviations shared by several concepts become ambiguous, unless the
   // project's TSV lists them for a concept (that concept keeps them unambiguous).
   std::unordered_map<std::string, std::vector<uint32_t>> abbreviation_owners;
@@ -856,7 +867,9 @@ void Vocabulary::Impl::compile() {
       }
     }
   }
+}
 
+void Vocabulary::Impl::build_trie() {
   words.clear();
   edges.clear();
   terminals.assign(1, {});
@@ -896,7 +909,6 @@ void Vocabulary::Impl::compile() {
       }
     }
   }
-  compiled = true;
 }
 
 std::vector<ConceptMatch> Vocabulary::Impl::match_pass(
@@ -1388,15 +1400,22 @@ std::string Vocabulary::default_core_path() {
 // ---------------------------------------------------------------------------------------
 // Serialising.
 
+namespace {
+
+// A concept as the lines of serialise(): "C\tid\tname", then V, A and X lines.
+void append_concept_lines(std::string& out, const Concept& c) {
+  out += "C\t" + c.id + '\t' + c.name + '\n';
+  for (const std::string& v : c.variants) out += "V\t" + v + '\n';
+  for (const std::string& v : c.ambiguous) out += "A\t" + v + '\n';
+  for (const std::string& x : c.xrefs) out += "X\t" + x + '\n';
+}
+
+}  // namespace
+
 std::string Vocabulary::serialise() const {
   std::string out(kSerialisedMagic);
   out += '\n';
-  for (const Concept& c : impl_->concepts) {
-    out += "C\t" + c.id + '\t' + c.name + '\n';
-    for (const std::string& v : c.variants) out += "V\t" + v + '\n';
-    for (const std::string& v : c.ambiguous) out += "A\t" + v + '\n';
-    for (const std::string& x : c.xrefs) out += "X\t" + x + '\n';
-  }
+  for (const Concept& c : impl_->concepts) append_concept_lines(out, c);
   std::vector<std::pair<std::string, std::string>> pins;
   for (const auto& [key, owners] : impl_->pinned) {
     for (const std::string& id : owners) pins.emplace_back(key, id);
@@ -1467,6 +1486,142 @@ std::vector<std::pair<std::string, std::string>> Vocabulary::single_word_synonym
   std::sort(pairs.begin(), pairs.end());
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   return pairs;
+}
+
+// ---------------------------------------------------------------------------------------
+// In pieces: stored in an index, read back a query at a time.
+
+namespace {
+
+constexpr std::string_view kConceptPiece = "c:";
+constexpr std::string_view kXrefPiece = "x:";
+constexpr std::string_view kWordPiece = "w:";
+
+// The first word of a variant as the trie sees it (natural order, normalised), or "".
+std::string first_word(std::string_view variant) {
+  std::string storage;
+  const std::vector<Token> tokens = tokenize(natural_order(variant, storage));
+  if (tokens.empty() || tokens.size() > kMaxVariantTokens) return {};
+  return tokens[0].norm;
+}
+
+// The concept of a "c:" piece; nullopt if the piece is not one.
+std::optional<Concept> parse_concept_piece(std::string_view piece) {
+  LineReader reader(piece);
+  std::string_view line;
+  std::optional<Concept> c;
+  while (reader.next(line)) {
+    if (line.empty()) continue;
+    const std::vector<std::string> fields = split(line, '\t');
+    if (fields[0] == "C" && fields.size() == 3 && !c) {
+      c = Concept{fields[1], fields[2], {}, {}, {}};
+    } else if (c && fields.size() == 2 &&
+               (fields[0] == "V" || fields[0] == "A" || fields[0] == "X")) {
+      (fields[0] == "V"   ? c->variants
+       : fields[0] == "A" ? c->ambiguous
+                          : c->xrefs)
+          .push_back(fields[1]);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> Vocabulary::pieces() const {
+  assert(impl_->compiled && "Vocabulary::pieces() needs compile()");
+  std::vector<std::pair<std::string, std::string>> out;
+  std::map<std::string, std::string> by_word;
+  for (const Concept& c : impl_->concepts) {
+    std::string lines;
+    append_concept_lines(lines, c);
+    out.emplace_back(std::string(kConceptPiece) + c.id, std::move(lines));
+    for (const std::string& x : c.xrefs) out.emplace_back(std::string(kXrefPiece) + x, c.id);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const std::string& v : pass == 0 ? c.variants : c.ambiguous) {
+        std::string word = first_word(v);
+        if (word.empty()) continue;
+        std::string& entry = by_word[std::move(word)];
+        entry += c.id;
+        entry += pass == 0 ? "\tV\t" : "\tA\t";
+        entry += v;
+        entry += '\n';
+      }
+    }
+  }
+  for (auto& [word, entry] : by_word)
+    out.emplace_back(std::string(kWordPiece) + word, std::move(entry));
+  return out;
+}
+
+Vocabulary Vocabulary::from_compiled(std::vector<Concept> concepts) {
+  Vocabulary vocabulary;
+  Impl& impl = *vocabulary.impl_;
+  impl.concepts = std::move(concepts);
+  impl.precompiled = true;
+  impl.rebuild_indexes();
+  impl.compile();
+  return vocabulary;
+}
+
+StoredVocabulary::StoredVocabulary(std::function<std::string(const std::string&)> lookup)
+    : lookup_(std::move(lookup)) {}
+
+const std::string& StoredVocabulary::piece(const std::string& key) const {
+  // A long-running searcher reads the same few thousand pieces again and again.
+  constexpr size_t kMaxCached = 20000;
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  if (cache_.size() >= kMaxCached) cache_.clear();
+  return cache_.emplace(key, lookup_(key)).first->second;
+}
+
+std::optional<Concept> StoredVocabulary::concept_by_id(const std::string& id) const {
+  const std::string& found = piece(std::string(kConceptPiece) + id);
+  if (!found.empty()) return parse_concept_piece(found);
+  const std::string& owner = piece(std::string(kXrefPiece) + id);
+  if (owner.empty()) return std::nullopt;
+  return parse_concept_piece(piece(std::string(kConceptPiece) + owner));
+}
+
+Vocabulary StoredVocabulary::for_text(std::string_view text) const {
+  std::vector<std::string> words;
+  for (const Token& token : tokenize(text)) words.push_back(token.norm);
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  std::vector<Concept> concepts;
+  std::unordered_map<std::string, size_t> index;  // id -> position in concepts
+  for (const std::string& word : words) {
+    LineReader reader(piece(std::string(kWordPiece) + word));
+    std::string_view line;
+    while (reader.next(line)) {
+      const std::vector<std::string> fields = split(line, '\t');
+      if (fields.size() != 3) continue;
+      auto [it, added] = index.emplace(fields[0], concepts.size());
+      if (added) concepts.push_back(Concept{fields[0], "", {}, {}, {}});
+      Concept& c = concepts[it->second];
+      (fields[1] == "A" ? c.ambiguous : c.variants).push_back(fields[2]);
+    }
+  }
+  return Vocabulary::from_compiled(std::move(concepts));
+}
+
+Vocabulary StoredVocabulary::with_concepts(const std::vector<std::string>& ids) const {
+  std::vector<Concept> concepts;
+  for (const std::string& id : ids)
+    if (std::optional<Concept> c = concept_by_id(id)) concepts.push_back(std::move(*c));
+  return Vocabulary::from_compiled(std::move(concepts));
+}
+
+std::optional<Concept> StoredVocabulary::find(std::string_view id_or_name) const {
+  if (std::optional<Concept> c = concept_by_id(std::string(id_or_name))) return c;
+  // By name: only concepts with a variant starting with the name's first word can have a
+  // variant written like it.
+  Vocabulary part = for_text(id_or_name);
+  const Concept* found = part.find(id_or_name);
+  if (!found) return std::nullopt;
+  return concept_by_id(found->id);
 }
 
 }  // namespace medsearch

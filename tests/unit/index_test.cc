@@ -334,6 +334,73 @@ TEST_CASE("concept variants find each other through the vocabulary stored in the
   CHECK((*stored)->concepts().size() == 3);
 }
 
+TEST_CASE("the vocabulary is stored in pieces, and an index without them still searches",
+          "[index][vocabulary]") {
+  TempDir dir;
+  auto vocabulary = std::make_shared<Vocabulary>();
+  REQUIRE(
+      vocabulary->load_tsv("crps\tComplex regional pain syndrome\tCRPS|reflex sympathetic "
+                           "dystrophy\nketamine\tKetamine\tketamine|Ketalar\n",
+                           "test"));
+  vocabulary->compile();
+  const std::string prefix(schema::kMetaVocabularyPiece);
+  auto pieces_in = [&] {
+    Xapian::Database db(dir / "index");
+    std::vector<std::string> keys;
+    for (auto it = db.metadata_keys_begin(prefix); it != db.metadata_keys_end(prefix); ++it)
+      keys.push_back((*it).substr(prefix.size()));
+    return keys;
+  };
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+    REQUIRE((*writer)->put(
+        make_doc("http://a.test/old", "Names", "Reflex sympathetic dystrophy is an old name.")));
+  }
+  std::vector<std::string> expected;
+  for (const auto& [key, value] : vocabulary->pieces()) expected.push_back(key);
+  std::sort(expected.begin(), expected.end());
+  CHECK(pieces_in() == expected);
+  auto crps_found = [&] {
+    auto searcher = Searcher::open({dir / "index"});
+    REQUIRE(searcher);
+    auto results = searcher->search("CRPS", {});
+    REQUIRE(results);
+    return ids(*results) == std::vector<std::string>{"http://a.test/old"};
+  };
+  CHECK(crps_found());
+
+  // As an index written before the pieces: the whole vocabulary only.
+  {
+    Xapian::WritableDatabase db(dir / "index", Xapian::DB_OPEN);
+    for (const auto& key : expected) db.set_metadata(prefix + key, "");
+    db.set_metadata(std::string(schema::kMetaVocabularyPieces), "");
+    db.commit();
+  }
+  CHECK(pieces_in().empty());
+  CHECK(crps_found());
+  // Its next update stores them; a new vocabulary replaces them.
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+  }
+  CHECK(pieces_in() == expected);
+  auto smaller = std::make_shared<Vocabulary>();
+  REQUIRE(smaller->load_tsv("ketamine\tKetamine\tketamine|Ketalar\n", "test"));
+  smaller->compile();
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(smaller));
+  }
+  std::vector<std::string> fewer = pieces_in();
+  CHECK(std::find(fewer.begin(), fewer.end(), "c:crps") == fewer.end());
+  CHECK(std::find(fewer.begin(), fewer.end(), "c:ketamine") != fewer.end());
+  CHECK_FALSE(crps_found());
+}
+
 TEST_CASE("statistics count documents and concepts; compaction keeps the index", "[index]") {
   TempDir dir;
   std::string db = dir / "index";

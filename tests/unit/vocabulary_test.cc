@@ -82,6 +82,36 @@ const Vocabulary* mesh_vocabulary() {
   return vocabulary.get();
 }
 
+// The vocabulary's pieces as a store, as an index keeps them.
+StoredVocabulary stored(const Vocabulary& vocabulary) {
+  auto pieces = std::make_shared<std::map<std::string, std::string>>();
+  for (auto& [key, value] : vocabulary.pieces()) {
+    INFO(key);
+    CHECK(pieces->emplace(key, value).second);  // each key once
+  }
+  return StoredVocabulary([pieces](const std::string& key) {
+    auto it = pieces->find(key);
+    return it == pieces->end() ? std::string() : it->second;
+  });
+}
+
+// Matching each text with the pieces it needs gives what the whole vocabulary gives.
+void check_pieces_match_as_whole(const Vocabulary& whole, const std::vector<std::string>& texts) {
+  const StoredVocabulary store = stored(whole);
+  MatchOptions query;
+  query.abbreviations_need_capitals = false;
+  MatchOptions nested;
+  nested.nested = true;
+  for (const std::string& text : texts) {
+    INFO(text);
+    const Vocabulary part = store.for_text(text);
+    CHECK(part.concepts().size() < whole.concepts().size());
+    CHECK(spans(part, text) == spans(whole, text));
+    CHECK(spans(part, text, query) == spans(whole, text, query));
+    CHECK(spans(part, text, nested) == spans(whole, text, nested));
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -421,6 +451,43 @@ TEST_CASE("serialise and unserialise give identical matches", "[vocabulary]") {
   }
 }
 
+TEST_CASE("a vocabulary read in pieces matches as the whole does", "[vocabulary]") {
+  Vocabulary whole;
+  REQUIRE(whole.load_file(source_path("data/vocabulary/core.tsv")));
+  // Ambiguity settled by the whole: TRD is ambiguous, and two concepts share TLD.
+  REQUIRE(
+      whole.load_tsv("trd2\ttongue retaining device\tTRD?\n"
+                     "tld1\tthermoluminescent dosimetry\tTLD\n"
+                     "tld2\ttransmissible liver disease\tTLD\n",
+                     "extra.tsv"));
+  whole.compile();
+  check_pieces_match_as_whole(
+      whole, {"Ketalar for CRPS (reflex sympathetic dystrophy) and treatment-resistant "
+              "depression (TRD): NMDA receptor antagonists, TRD, N-methyl-D-aspartate and "
+              "central sensitisation.",
+              "crps ketamine infusion", "TLD in TRD", "thermoluminescent dosimetry (TLD). TLD",
+              "tongue retaining device (TRD) and TRD", "no concept here at all", ""});
+
+  const StoredVocabulary store = stored(whole);
+  // By id, by a merged id, by a name; unknown is none.
+  std::optional<Concept> crps = store.find("crps");
+  REQUIRE(crps);
+  const Concept* expected = whole.find("crps");
+  CHECK(crps->name == expected->name);
+  CHECK(crps->variants == expected->variants);
+  CHECK(crps->ambiguous == expected->ambiguous);
+  std::optional<Concept> by_name = store.find("reflex sympathetic dystrophy");
+  REQUIRE(by_name);
+  CHECK(by_name->id == whole.find("reflex sympathetic dystrophy")->id);
+  CHECK_FALSE(store.find("no such concept"));
+  CHECK_FALSE(store.find(""));
+  // Whole concepts, for highlighting all their variants.
+  const Vocabulary two = store.with_concepts({"crps", "ketamine", "unknown-id"});
+  REQUIRE(two.concepts().size() == 2);
+  const std::string text = "Sudeck atrophy treated with Ketalar";
+  CHECK(concept_ids(two, text) == concept_ids(whole, text));
+}
+
 TEST_CASE("single_word_synonyms pairs single-word variants of a concept", "[vocabulary]") {
   const Vocabulary vocabulary = vocabulary_from_tsv(
       "ketamine\tketamine\tKetalar|Ketanest|ketamine hydrochloride|KET?\n"
@@ -691,4 +758,11 @@ TEST_CASE("core vocabulary, MeSH, Disease Ontology and abbreviations load togeth
   Result<Vocabulary> copy = Vocabulary::unserialise(vocabulary.serialise());
   REQUIRE(copy);
   CHECK(spans(*copy, text) == spans(vocabulary, text));
+  // In pieces too, with MeSH's inverted headings, merged ids and shared abbreviations.
+  check_pieces_match_as_whole(vocabulary, {text, "patients with MS", "multiple sclerosis (MS). MS",
+                                           "Receptors, N-Methyl-D-Aspartate in pain",
+                                           "fibromyalgia and chronic pain in children"});
+  const StoredVocabulary store = stored(vocabulary);
+  REQUIRE(store.find("D005356"));
+  CHECK(store.find("D005356")->id == "fibromyalgia");
 }

@@ -50,6 +50,11 @@ inline constexpr std::string_view kMetaVocabularyChunks = "medsearch.vocabulary.
 inline constexpr std::string_view kMetaVocabularyChunk = "medsearch.vocabulary.";
 inline constexpr std::string_view kMetaVocabularyFingerprint = "medsearch.vocabulary.fingerprint";
 inline constexpr std::string_view kMetaVocabularyConcepts = "medsearch.vocabulary.concepts";
+// The same vocabulary in pieces (Vocabulary::pieces()), each under this prefix + its key,
+// so that a search reads only the pieces its query needs; "1" under kMetaVocabularyPieces
+// when they are there (an index written before them has the chunks only).
+inline constexpr std::string_view kMetaVocabularyPiece = "medsearch.vp.";
+inline constexpr std::string_view kMetaVocabularyPieces = "medsearch.vocabulary.pieces";
 // 2: value slots for the type, evidence and year facets.
 inline constexpr const char* kSchemaVersion = "2";
 

@@ -8,9 +8,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -133,6 +136,19 @@ class Vocabulary {
   std::string serialise() const;
   static Result<Vocabulary> unserialise(std::string_view data);
 
+  // The compiled vocabulary as key -> value pieces, for an index's metadata, from which
+  // StoredVocabulary reads only what a query needs. Requires compile(). Keys:
+  //   "c:" id     the concept: "C\tid\tname" then "V\t", "A\t", "X\t" lines as serialise()
+  //   "x:" xref   the id of the concept that merged xref
+  //   "w:" word   "id\t(V|A)\tvariant" lines: every variant whose first word (in natural
+  //               order, normalised as tokenize() does) is `word`
+  std::vector<std::pair<std::string, std::string>> pieces() const;
+
+  // A matcher over concepts whose ambiguity a compiled Vocabulary has settled (read back
+  // from its pieces): no merging and no abbreviation pass, so it matches as that
+  // vocabulary does for texts whose words start no other variant. Compiled.
+  static Vocabulary from_compiled(std::vector<Concept> concepts);
+
   // Pairs (normalised word, another single-word normalised variant of the same concept),
   // both directions, sorted and unique, for Xapian's synonym table. Ambiguous variants and
   // capitalised abbreviations are left out.
@@ -141,6 +157,30 @@ class Vocabulary {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// A vocabulary read a piece at a time (Vocabulary::pieces()) from where an index keeps it:
+// what one query needs, without loading the whole, which takes most of a second for MeSH.
+// Not thread-safe (pieces read are cached).
+class StoredVocabulary {
+ public:
+  // `lookup(key)` is the piece stored under `key`, or "" if none.
+  explicit StoredVocabulary(std::function<std::string(const std::string&)> lookup);
+
+  // The concepts that may match in `text`: each one with its variants whose first word is a
+  // word of `text`. Matching `text` with it gives what the whole vocabulary gives.
+  Vocabulary for_text(std::string_view text) const;
+  // The concepts with these ids, whole (unknown ids are left out).
+  Vocabulary with_concepts(const std::vector<std::string>& ids) const;
+  // As Vocabulary::find: by id or merged xref id, else by a variant written like `id_or_name`.
+  std::optional<Concept> find(std::string_view id_or_name) const;
+
+ private:
+  const std::string& piece(const std::string& key) const;
+  std::optional<Concept> concept_by_id(const std::string& id) const;
+
+  std::function<std::string(const std::string&)> lookup_;
+  mutable std::unordered_map<std::string, std::string> cache_;
 };
 
 }  // namespace medsearch
