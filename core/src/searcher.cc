@@ -11,6 +11,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <unordered_map>
 
 #include "folding_stem.h"
 #include "index_metadata.h"
@@ -413,29 +414,6 @@ std::vector<QueryWord> correctable_words(const std::string& query) {
   return words;
 }
 
-// Counts the concepts (XC terms) of each matching document: a multi-valued
-// facet, which ValueCountMatchSpy cannot count.
-class ConceptCountSpy : public Xapian::MatchSpy {
- public:
-  void operator()(const Xapian::Document& doc, double) override {
-    ++documents_;
-    const std::string prefix(schema::kConcept);
-    Xapian::TermIterator it = doc.termlist_begin();
-    it.skip_to(prefix);
-    for (; it != doc.termlist_end(); ++it) {
-      const std::string& term = *it;
-      if (term.compare(0, prefix.size(), prefix) != 0) break;
-      ++counts_[term];
-    }
-  }
-  std::string name() const override { return "medsearch.ConceptCountSpy"; }
-  const std::map<std::string, uint64_t>& counts() const { return counts_; }
-
- private:
-  std::map<std::string, uint64_t> counts_;
-  uint64_t documents_ = 0;
-};
-
 // The concept id of a concept term (inverse of schema::concept_term).
 std::string concept_id_of(std::string_view term) {
   term.remove_prefix(schema::kConcept.size());
@@ -443,17 +421,100 @@ std::string concept_id_of(std::string_view term) {
   return std::string(term);
 }
 
-Facet top_values(const std::string& name, std::vector<FacetValue> values, size_t keep) {
-  Facet facet;
-  facet.name = name;
-  facet.distinct = values.size();
-  std::sort(values.begin(), values.end(), [](const FacetValue& a, const FacetValue& b) {
-    return a.count != b.count ? a.count > b.count : a.value < b.value;
-  });
-  if (values.size() > keep) values.resize(keep);
-  facet.values = std::move(values);
-  return facet;
+// A facet's value for every document, read once per index revision, so that
+// counting a match set costs an array lookup per document and facet instead of
+// reading each document's values or terms.
+struct FacetColumn {
+  std::vector<std::string> values{""};  // code -> value; code 0 is "no value"
+  bool multi = false;                   // several values a document (concepts)
+  std::vector<uint32_t> code;           // single: docid -> code
+  std::vector<uint32_t> offsets;        // multi: docid's codes are codes[offsets[d], offsets[d+1])
+  std::vector<uint32_t> codes;
+};
+
+// The values of a value slot.
+FacetColumn read_slot_column(const Xapian::Database& db, unsigned slot) {
+  FacetColumn column;
+  column.code.assign(size_t(db.get_lastdocid()) + 1, 0);
+  std::unordered_map<std::string, uint32_t> codes;
+  for (auto it = db.valuestream_begin(slot); it != db.valuestream_end(slot); ++it) {
+    auto [known, added] = codes.emplace(*it, static_cast<uint32_t>(column.values.size()));
+    if (added) column.values.push_back(*it);
+    column.code[it.get_docid()] = known->second;
+  }
+  return column;
 }
+
+// The concepts of each document, from the postings of the concept terms.
+FacetColumn read_concept_column(const Xapian::Database& db) {
+  FacetColumn column;
+  column.multi = true;
+  const size_t documents = size_t(db.get_lastdocid()) + 1;
+  std::vector<std::pair<Xapian::docid, uint32_t>> postings;
+  const std::string prefix(schema::kConcept);
+  for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
+    const auto code = static_cast<uint32_t>(column.values.size());
+    column.values.push_back(concept_id_of(*t));
+    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p)
+      postings.emplace_back(*p, code);
+  }
+  column.offsets.assign(documents + 1, 0);
+  for (const auto& [did, code] : postings) ++column.offsets[did + 1];
+  for (size_t d = 1; d <= documents; ++d) column.offsets[d] += column.offsets[d - 1];
+  column.codes.resize(postings.size());
+  std::vector<uint32_t> next(column.offsets.begin(), column.offsets.end() - 1);
+  for (const auto& [did, code] : postings) column.codes[next[did]++] = code;
+  return column;
+}
+
+// Counts the facet values of every document the matcher passes it.
+class FacetCountSpy : public Xapian::MatchSpy {
+ public:
+  explicit FacetCountSpy(std::vector<const FacetColumn*> columns)
+      : columns_(std::move(columns)), counts_(columns_.size()) {
+    for (size_t i = 0; i < columns_.size(); ++i) counts_[i].assign(columns_[i]->values.size(), 0);
+  }
+  void operator()(const Xapian::Document& doc, double) override {
+    const Xapian::docid did = doc.get_docid();
+    ++documents_;
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      const FacetColumn& c = *columns_[i];
+      std::vector<uint64_t>& counts = counts_[i];
+      if (!c.multi) {
+        if (did < c.code.size()) ++counts[c.code[did]];
+      } else if (size_t(did) + 1 < c.offsets.size()) {
+        for (uint32_t k = c.offsets[did]; k < c.offsets[did + 1]; ++k) ++counts[c.codes[k]];
+      }
+    }
+  }
+  std::string name() const override { return "medsearch.FacetCountSpy"; }
+  // Facet `name` from column i: the number of distinct values counted and the
+  // `keep` most frequent (ties in value order), "no value" left out.
+  Facet facet(size_t i, const std::string& name, size_t keep) const {
+    const std::vector<uint64_t>& counts = counts_[i];
+    const std::vector<std::string>& values = columns_[i]->values;
+    std::vector<uint32_t> counted;
+    for (uint32_t code = 1; code < counts.size(); ++code)
+      if (counts[code] > 0) counted.push_back(code);
+    Facet facet;
+    facet.name = name;
+    facet.distinct = counted.size();
+    auto first = [&](uint32_t a, uint32_t b) {
+      return counts[a] != counts[b] ? counts[a] > counts[b] : values[a] < values[b];
+    };
+    const size_t shown = std::min(keep, counted.size());
+    std::partial_sort(counted.begin(), counted.begin() + shown, counted.end(), first);
+    for (size_t k = 0; k < shown; ++k)
+      facet.values.push_back({values[counted[k]], values[counted[k]], counts[counted[k]]});
+    return facet;
+  }
+  uint64_t documents() const { return documents_; }
+
+ private:
+  std::vector<const FacetColumn*> columns_;
+  std::vector<std::vector<uint64_t>> counts_;
+  uint64_t documents_ = 0;
+};
 
 // Terms worth expanding a query with: words (3 letters or more, not numbers)
 // and concepts, and with `stems` also stemmed words; never boolean or field
@@ -801,13 +862,28 @@ struct Searcher::Impl {
 
   Result<SearchResults> run(const std::string& typed, const SearchOptions& options);
 
+  // Facet columns read so far for this revision of the index, by facet name.
+  std::map<std::string, FacetColumn> facet_columns;
+
+  const FacetColumn& facet_column(const std::string& name) {
+    auto it = facet_columns.find(name);
+    if (it != facet_columns.end()) return it->second;
+    FacetColumn column = name == "concept"
+                             ? read_concept_column(db)
+                             : read_slot_column(db, name == "site"   ? schema::kSlotSite
+                                                    : name == "year" ? schema::kSlotYear
+                                                    : name == "type" ? schema::kSlotDocType
+                                                                     : schema::kSlotEvidence);
+    return facet_columns.emplace(name, std::move(column)).first->second;
+  }
+
   // Pseudo-relevance feedback: the query's matches reranked with the most
   // telling words and concepts of its top kFeedbackDocs results (ESet), each
   // weighted by its share of the best one's weight times kFeedbackWeight.
   // Sets the enquire's query too. The parameters were chosen on the NFCorpus
   // dev set (docs/performance.md, "Ranking quality").
-  Xapian::Query with_feedback(Xapian::Enquire& enquire, const Xapian::Query& query,
-                              bool free_text) const {
+  Xapian::Query with_feedback(Xapian::Enquire& enquire, const Xapian::Query& query, bool free_text,
+                              bool& widened) const {
     constexpr Xapian::doccount kFeedbackDocs = 4;
     constexpr Xapian::termcount kFeedbackTerms = 20;
     constexpr double kFeedbackWeight = 0.3;
@@ -829,6 +905,7 @@ struct Searcher::Impl {
     Xapian::Query expanded(free_text ? Xapian::Query::OP_OR : Xapian::Query::OP_AND_MAYBE, query,
                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
     enquire.set_query(expanded);
+    widened = free_text;
     return expanded;
   }
 };
@@ -883,7 +960,8 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
   // DatabaseModifiedError when a revision it was reading has gone.
   for (int attempt = 0;; ++attempt) {
     try {
-      impl_->db.reopen();
+      // Facet columns belong to the revision they were read from.
+      if (impl_->db.reopen()) impl_->facet_columns.clear();
       return impl_->run(query_text, options);
     } catch (const Xapian::DatabaseModifiedError&) {
       if (attempt >= 3) return fail("the index kept changing during the search; try again");
@@ -967,57 +1045,44 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   // sample: in a few dozen pages they are a good part of it, and the
   // feedback only drifts.
   constexpr Xapian::doccount kFeedbackMinDocuments = 1000;
+  const Xapian::Query matched = query;
+  bool widened = false;  // the feedback terms match documents the query does not
   if (options.feedback && options.sort == SortOrder::kRelevance && options.like.empty() &&
       db.get_doccount() >= kFeedbackMinDocuments)
-    query = with_feedback(enquire, query, filters->empty() && is_free_text(text));
+    query = with_feedback(enquire, query, filters->empty() && is_free_text(text), widened);
 
-  // Facets count the whole match set: every match must be checked.
-  std::vector<std::pair<std::string, std::unique_ptr<Xapian::ValueCountMatchSpy>>> value_spies;
-  std::unique_ptr<ConceptCountSpy> concept_spy;
-  for (const auto& name : options.facets) {
-    if (name == "concept") {
-      concept_spy = std::make_unique<ConceptCountSpy>();
-      enquire.add_matchspy(concept_spy.get());
-      continue;
-    }
-    unsigned slot = name == "site"   ? schema::kSlotSite
-                    : name == "year" ? schema::kSlotYear
-                    : name == "type" ? schema::kSlotDocType
-                                     : schema::kSlotEvidence;
-    value_spies.emplace_back(name, std::make_unique<Xapian::ValueCountMatchSpy>(slot));
-    enquire.add_matchspy(value_spies.back().second.get());
-  }
-  Xapian::doccount check_at_least = options.facets.empty() ? 100 : db.get_doccount();
-  Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, check_at_least);
+  Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, 100);
   results.total = mset.get_matches_estimated();
   results.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
 
-  for (const auto& name : options.facets) {
-    std::vector<FacetValue> values;
-    if (name == "concept") {
-      for (const auto& [term, count] : concept_spy->counts()) {
-        FacetValue v;
-        v.value = concept_id_of(term);
-        v.count = count;
-        values.push_back(std::move(v));
-      }
-      // Names only for the values shown: each is a lookup.
-      Facet facet = top_values(name, std::move(values), options.facet_values);
-      for (FacetValue& v : facet.values) {
-        std::optional<Concept> c;
-        if (vocabulary) c = vocabulary->find(v.value);
-        v.label = c ? c->name : v.value;
-      }
-      results.facets.push_back(std::move(facet));
-      continue;
-    } else {
-      auto it = std::find_if(value_spies.begin(), value_spies.end(),
-                             [&](const auto& spy) { return spy.first == name; });
-      const Xapian::ValueCountMatchSpy& spy = *it->second;
-      for (auto v = spy.values_begin(); v != spy.values_end(); ++v)
-        if (!(*v).empty()) values.push_back({*v, *v, v.get_termfreq()});
+  if (!options.facets.empty()) {
+    // Facets count the whole match set of the query as typed (feedback terms
+    // rank, they do not add to what was asked for), in a second pass that
+    // weighs nothing.
+    std::vector<const FacetColumn*> wanted;
+    for (const auto& name : options.facets) wanted.push_back(&facet_column(name));
+    FacetCountSpy spy(wanted);
+    Xapian::Enquire counter(db);
+    counter.set_query(matched);
+    counter.set_weighting_scheme(Xapian::BoolWeight());
+    counter.add_matchspy(&spy);
+    counter.get_mset(0, 0, db.get_doccount());
+    if (!widened) {
+      results.total = spy.documents();
+      results.total_exact = true;
     }
-    results.facets.push_back(top_values(name, std::move(values), options.facet_values));
+    for (size_t i = 0; i < options.facets.size(); ++i) {
+      const std::string& name = options.facets[i];
+      Facet facet = spy.facet(i, name, options.facet_values);
+      // Concept names only for the values shown: each is a lookup.
+      if (name == "concept")
+        for (FacetValue& v : facet.values) {
+          std::optional<Concept> c;
+          if (vocabulary) c = vocabulary->find(v.value);
+          v.label = c ? c->name : v.value;
+        }
+      results.facets.push_back(std::move(facet));
+    }
   }
 
   // The query's concepts, whole, to highlight their variants in snippets.

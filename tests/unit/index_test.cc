@@ -430,3 +430,30 @@ TEST_CASE("statistics count documents and concepts; compaction keeps the index",
   REQUIRE_FALSE(locked);
   CHECK(locked.error().find("locked") != std::string::npos);
 }
+
+TEST_CASE("a long-running searcher counts facets of documents added since it opened",
+          "[search][facets]") {
+  TempDir dir;
+  auto writer = IndexWriter::open(dir / "index");
+  REQUIRE(writer);
+  REQUIRE((*writer)->put(make_doc("http://a.test/1", "Pain clinic", "Chronic pain care.")));
+  REQUIRE((*writer)->commit());
+  auto searcher = Searcher::open({dir / "index"});
+  REQUIRE(searcher);
+  SearchOptions options;
+  options.facets = {"site", "type"};
+  auto count = [&] {
+    auto results = searcher->search("pain", options);
+    REQUIRE(results);
+    REQUIRE(results->facets.size() == 2);
+    REQUIRE(results->facets[0].values.size() == 1);
+    CHECK(results->total == results->facets[0].values[0].count);
+    return results->facets[0].values[0].count;
+  };
+  CHECK(count() == 1);
+  Document other = make_doc("http://b.test/2", "Pain research", "Pain trials.");
+  REQUIRE((*writer)->put(other));
+  REQUIRE((*writer)->put(make_doc("http://a.test/3", "Pain again", "More pain care.")));
+  REQUIRE((*writer)->commit());
+  CHECK(count() == 3);
+}
