@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -161,12 +162,10 @@ std::string summary_text(const AddSummary& s) {
 }
 
 // Runs the queries and adds their results; prints one line per query.
-int add_from_queries(CollectionStore& store, const Command& command, const std::string& name,
+int add_from_queries(CollectionStore& store, OpenIndex& index, const std::string& name,
                      const std::vector<SavedQuery>& queries) {
-  auto index = open_index(command);
-  if (!index) return error(kProgram, index.error());
   for (const SavedQuery& query : queries) {
-    auto candidates = run_query(index->searcher, index->snapshots, query);
+    auto candidates = run_query(index.searcher, index.snapshots, query);
     if (!candidates) return error(kProgram, "query '" + query.text + "': " + candidates.error());
     auto added = store.add(name, *candidates, "query: " + query.text, AddMode::kNewOnly);
     if (!added) return report(added.error());
@@ -248,14 +247,17 @@ int cmd_create(CollectionStore& store, const Command& c) {
     if (trim(q).empty()) throw UsageError("--query cannot be empty");
     queries.push_back({q, c.top});
   }
-  // The index is checked first, so a bad --db does not leave an empty collection.
+  std::optional<OpenIndex> index;
+  // The index is opened first, so a bad --db does not leave an empty collection.
   if (!queries.empty()) {
-    if (auto index = open_index(c); !index) return error(kProgram, index.error());
+    auto opened = open_index(c);
+    if (!opened) return error(kProgram, opened.error());
+    index.emplace(std::move(*opened));
   }
   if (Status ok = store.create(c.args[0], c.description, queries); !ok) return report(ok.error());
   std::cout << "created collection '" << c.args[0] << "'\n";
-  if (queries.empty()) return kOk;
-  return add_from_queries(store, c, c.args[0], queries);
+  if (!index) return kOk;
+  return add_from_queries(store, *index, c.args[0], queries);
 }
 
 int cmd_list(CollectionStore& store, const Command& c) {
@@ -331,10 +333,12 @@ int cmd_add(CollectionStore& store, const Command& c) {
       if (trim(q).empty()) throw UsageError("--query cannot be empty");
       queries.push_back({q, c.top});
     }
+    auto index = open_index(c);
+    if (!index) return error(kProgram, index.error());
     // Saved, so that refresh runs them again.
     for (const SavedQuery& q : queries)
       if (Status ok = store.save_query(name, q); !ok) return report(ok.error());
-    return add_from_queries(store, c, name, queries);
+    return add_from_queries(store, *index, name, queries);
   }
   auto index = open_index(c);
   if (!index) return error(kProgram, index.error());

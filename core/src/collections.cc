@@ -366,7 +366,8 @@ struct CollectionStore::Impl {
                      "key = ?2 OR url = ?2 OR (doi != '' AND doi = ?3) OR (pmid != '' AND pmid = "
                      "?2)) ORDER BY key = ?2 DESC, id LIMIT 1");
     select.bind(1, collection);
-    select.bind(2, ref);
+    // "#12", as `show` prints item numbers, is item 12.
+    select.bind(2, ref.size() > 1 && ref[0] == '#' ? ref.substr(1) : ref);
     select.bind(3, normal_doi(ref));
     int rc = select.step();
     if (rc == SQLITE_ROW) return select.integer(0);

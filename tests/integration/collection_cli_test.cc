@@ -514,7 +514,7 @@ TEST_CASE("bad input exits 2 with one line and keeps what was stored", "[collect
   CHECK(read_file(foreign) == "This is not a database, and it must survive being opened.\n");
 }
 
-TEST_CASE("--collections puts the store elsewhere; reading commands create nothing",
+TEST_CASE("the collections option puts the store elsewhere and reading commands create nothing",
           "[collection-cli]") {
   Workspace w;
   std::string elsewhere = w.dir / "mine.sqlite";

@@ -204,7 +204,7 @@ TEST_CASE("screening marks, notes and tags give PRISMA counts", "[collections]")
   REQUIRE(store.mark("c", "https://a.example/5", ScreeningStatus::kExclude, ""));
   auto sixth = store.find_item("c", "https://a.example/6");
   REQUIRE(sixth);
-  REQUIRE(store.mark("c", std::to_string(sixth->id), ScreeningStatus::kMaybe, ""));
+  REQUIRE(store.mark("c", "#" + std::to_string(sixth->id), ScreeningStatus::kMaybe, ""));
   REQUIRE(store.set_note("c", "https://a.example/1", "check the dose, \"0.35 mg/kg\""));
   REQUIRE(store.add_tag("c", "https://a.example/1", "dose"));
   REQUIRE(store.add_tag("c", "https://a.example/1", "adults"));
