@@ -467,32 +467,43 @@ FacetColumn read_concept_column(const Xapian::Database& db) {
   return column;
 }
 
+// Where a facet's values come from: a column read beforehand, or each
+// matching document (its value slot, or its concept terms) as it comes.
+struct FacetSource {
+  const FacetColumn* column = nullptr;
+  unsigned slot = 0;
+  bool concepts = false;
+};
+
 // Counts the facet values of every document the matcher passes it.
 class FacetCountSpy : public Xapian::MatchSpy {
  public:
-  explicit FacetCountSpy(std::vector<const FacetColumn*> columns)
-      : columns_(std::move(columns)), counts_(columns_.size()) {
-    for (size_t i = 0; i < columns_.size(); ++i) counts_[i].assign(columns_[i]->values.size(), 0);
+  explicit FacetCountSpy(std::vector<FacetSource> sources)
+      : sources_(std::move(sources)), counts_(sources_.size()), read_(sources_.size()) {
+    for (size_t i = 0; i < sources_.size(); ++i)
+      counts_[i].assign(sources_[i].column ? sources_[i].column->values.size() : 1, 0);
   }
   void operator()(const Xapian::Document& doc, double) override {
     const Xapian::docid did = doc.get_docid();
     ++documents_;
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      const FacetColumn& c = *columns_[i];
+    for (size_t i = 0; i < sources_.size(); ++i) {
       std::vector<uint64_t>& counts = counts_[i];
-      if (!c.multi) {
-        if (did < c.code.size()) ++counts[c.code[did]];
-      } else if (size_t(did) + 1 < c.offsets.size()) {
-        for (uint32_t k = c.offsets[did]; k < c.offsets[did + 1]; ++k) ++counts[c.codes[k]];
+      if (const FacetColumn* c = sources_[i].column; !c) {
+        count_read(doc, i);
+      } else if (!c->multi) {
+        if (did < c->code.size()) ++counts[c->code[did]];
+      } else if (size_t(did) + 1 < c->offsets.size()) {
+        for (uint32_t k = c->offsets[did]; k < c->offsets[did + 1]; ++k) ++counts[c->codes[k]];
       }
     }
   }
   std::string name() const override { return "medsearch.FacetCountSpy"; }
-  // Facet `name` from column i: the number of distinct values counted and the
+  // Facet `name` from source i: the number of distinct values counted and the
   // `keep` most frequent (ties in value order), "no value" left out.
   Facet facet(size_t i, const std::string& name, size_t keep) const {
     const std::vector<uint64_t>& counts = counts_[i];
-    const std::vector<std::string>& values = columns_[i]->values;
+    const std::vector<std::string>& values =
+        sources_[i].column ? sources_[i].column->values : read_[i].values;
     std::vector<uint32_t> counted;
     for (uint32_t code = 1; code < counts.size(); ++code)
       if (counts[code] > 0) counted.push_back(code);
@@ -511,8 +522,41 @@ class FacetCountSpy : public Xapian::MatchSpy {
   uint64_t documents() const { return documents_; }
 
  private:
-  std::vector<const FacetColumn*> columns_;
+  // Values met so far by a source without a column, coded as in a column.
+  struct Read {
+    std::vector<std::string> values{""};
+    std::unordered_map<std::string, uint32_t> codes;
+  };
+
+  void count(size_t i, const std::string& value) {
+    Read& read = read_[i];
+    auto [known, added] = read.codes.emplace(value, static_cast<uint32_t>(read.values.size()));
+    if (added) {
+      read.values.push_back(value);
+      counts_[i].push_back(0);
+    }
+    ++counts_[i][known->second];
+  }
+
+  void count_read(const Xapian::Document& doc, size_t i) {
+    if (!sources_[i].concepts) {
+      std::string value = doc.get_value(sources_[i].slot);
+      if (!value.empty()) count(i, value);
+      return;
+    }
+    const std::string prefix(schema::kConcept);
+    Xapian::TermIterator it = doc.termlist_begin();
+    it.skip_to(prefix);
+    for (; it != doc.termlist_end(); ++it) {
+      const std::string& term = *it;
+      if (term.compare(0, prefix.size(), prefix) != 0) break;
+      count(i, concept_id_of(term));
+    }
+  }
+
+  std::vector<FacetSource> sources_;
   std::vector<std::vector<uint64_t>> counts_;
+  std::vector<Read> read_;
   uint64_t documents_ = 0;
 };
 
@@ -862,18 +906,23 @@ struct Searcher::Impl {
 
   Result<SearchResults> run(const std::string& typed, const SearchOptions& options);
 
+  uint64_t searches = 0;  // searches this process has run (Searcher::search)
+
   // Facet columns read so far for this revision of the index, by facet name.
   std::map<std::string, FacetColumn> facet_columns;
+
+  static unsigned facet_slot(const std::string& name) {
+    return name == "site"   ? schema::kSlotSite
+           : name == "year" ? schema::kSlotYear
+           : name == "type" ? schema::kSlotDocType
+                            : schema::kSlotEvidence;
+  }
 
   const FacetColumn& facet_column(const std::string& name) {
     auto it = facet_columns.find(name);
     if (it != facet_columns.end()) return it->second;
-    FacetColumn column = name == "concept"
-                             ? read_concept_column(db)
-                             : read_slot_column(db, name == "site"   ? schema::kSlotSite
-                                                    : name == "year" ? schema::kSlotYear
-                                                    : name == "type" ? schema::kSlotDocType
-                                                                     : schema::kSlotEvidence);
+    FacetColumn column =
+        name == "concept" ? read_concept_column(db) : read_slot_column(db, facet_slot(name));
     return facet_columns.emplace(name, std::move(column)).first->second;
   }
 
@@ -882,12 +931,15 @@ struct Searcher::Impl {
   // weighted by its share of the best one's weight times kFeedbackWeight.
   // Sets the enquire's query too. The parameters were chosen on the NFCorpus
   // dev set (docs/performance.md, "Ranking quality").
+  // `typed_estimate` is set to the query's estimated matches; `widened` when
+  // the feedback terms may match documents the query does not.
   Xapian::Query with_feedback(Xapian::Enquire& enquire, const Xapian::Query& query, bool free_text,
-                              bool& widened) const {
+                              bool& widened, Xapian::doccount& typed_estimate) const {
     constexpr Xapian::doccount kFeedbackDocs = 4;
     constexpr Xapian::termcount kFeedbackTerms = 20;
     constexpr double kFeedbackWeight = 0.3;
     Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
+    typed_estimate = top.get_matches_estimated();
     Xapian::RSet rset;
     for (auto it = top.begin(); it != top.end(); ++it) rset.add_document(*it);
     if (rset.empty()) return query;
@@ -961,6 +1013,7 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
   for (int attempt = 0;; ++attempt) {
     try {
       // Facet columns belong to the revision they were read from.
+      if (attempt == 0) ++impl_->searches;
       if (impl_->db.reopen()) impl_->facet_columns.clear();
       return impl_->run(query_text, options);
     } catch (const Xapian::DatabaseModifiedError&) {
@@ -1046,10 +1099,12 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   // feedback only drifts.
   constexpr Xapian::doccount kFeedbackMinDocuments = 1000;
   const Xapian::Query matched = query;
-  bool widened = false;  // the feedback terms match documents the query does not
+  bool widened = false;                 // the feedback terms match documents the query does not
+  Xapian::doccount typed_estimate = 0;  // matches of `matched`, estimated by the feedback
   if (options.feedback && options.sort == SortOrder::kRelevance && options.like.empty() &&
       db.get_doccount() >= kFeedbackMinDocuments)
-    query = with_feedback(enquire, query, filters->empty() && is_free_text(text), widened);
+    query = with_feedback(enquire, query, filters->empty() && is_free_text(text), widened,
+                          typed_estimate);
 
   Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, 100);
   results.total = mset.get_matches_estimated();
@@ -1059,9 +1114,29 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     // Facets count the whole match set of the query as typed (feedback terms
     // rank, they do not add to what was asked for), in a second pass that
     // weighs nothing.
-    std::vector<const FacetColumn*> wanted;
-    for (const auto& name : options.facets) wanted.push_back(&facet_column(name));
-    FacetCountSpy spy(wanted);
+    //
+    // A column costs a pass over the whole index once, then an array lookup
+    // a match; reading each match costs far more a match. A process that has
+    // searched before (FastCGI, a batch) keeps columns; the first search of
+    // a process (a CGI request, a command) reads its matches when they are a
+    // small part of the index.
+    constexpr Xapian::doccount kReadMatchesBelow = 8;  // 1/8 of the index
+    bool read_matches =
+        searches == 1 && uint64_t(typed_estimate ? typed_estimate : mset.get_matches_estimated()) *
+                                 kReadMatchesBelow <
+                             db.get_doccount();
+    std::vector<FacetSource> sources;
+    for (const auto& name : options.facets) {
+      FacetSource source;
+      if (facet_columns.count(name) || !read_matches)
+        source.column = &facet_column(name);
+      else if (name == "concept")
+        source.concepts = true;
+      else
+        source.slot = facet_slot(name);
+      sources.push_back(source);
+    }
+    FacetCountSpy spy(std::move(sources));
     Xapian::Enquire counter(db);
     counter.set_query(matched);
     counter.set_weighting_scheme(Xapian::BoolWeight());
