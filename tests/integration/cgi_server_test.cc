@@ -261,3 +261,36 @@ TEST_CASE("FastCGI sees documents added to the index after it opened it",
   REQUIRE(reparsed);
   CHECK(reparsed->text("total") == "1");
 }
+
+TEST_CASE("medsearch.cgi run as a CGI logs setup errors without showing paths", "[cgi][fastcgi]") {
+  ProcessResult help = run_process({bin_path("medsearch.cgi"), "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("FastCGI") != std::string::npos);
+  CHECK(help.out.find("\"bin-path\"") != std::string::npos);
+
+  TempDir dir;
+  struct Case {
+    std::string config;  // "" for no configuration file at all
+    const char* logged;
+  };
+  const Case cases[] = {
+      {"index = " + (dir / "missing-index") + "\n", "missing-index"},
+      {"index = /x\ndatabase = /y\n", "unknown key 'database'"},
+      {"index = /x\ntemplates = " + (dir / "no-templates") + "\n", "no-templates/page.html"},
+      {"", "cannot read configuration file"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.config);
+    std::string config = dir / "medsearch.conf";
+    std::filesystem::remove(config);
+    if (!c.config.empty()) std::ofstream(config) << c.config;
+    ProcessResult r = run_process(
+        {bin_path("medsearch.cgi")},
+        {"MEDSEARCH_CONFIG=" + config, "REQUEST_METHOD=GET", "QUERY_STRING=q=ketamine"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("Status: 500 Internal Server Error\r\n", 0) == 0);
+    CHECK(r.out.find(dir.path()) == std::string::npos);
+    CHECK(r.err.rfind("medsearch.cgi: error: ", 0) == 0);
+    CHECK(r.err.find(c.logged) != std::string::npos);
+  }
+}
