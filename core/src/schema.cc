@@ -102,6 +102,10 @@ Document decode_document_data(std::string_view data) {
       doc.title = std::move(value);
     else if (name == "site")
       doc.site = std::move(value);
+    else if (name == "site_name")
+      doc.site_name = std::move(value);
+    else if (name == "journal")
+      doc.journal = std::move(value);
     else if (name == "date")
       doc.date = std::move(value);
     else if (name == "author")
