@@ -112,7 +112,11 @@ std::string date_from_ris(std::string_view value) {
   std::string out;
   for (size_t i = 0; i < parts.size() && i < 3; ++i) {
     std::string part(trim(parts[i]));
-    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) break;
+    // A year has four digits, a month or day two: longer runs are not dates
+    // (and would overflow stoi).
+    if (part.empty() || part.size() > (i == 0 ? 4u : 2u) ||
+        part.find_first_not_of("0123456789") != std::string::npos)
+      break;
     int number = std::stoi(part);
     if (number == 0) break;
     out += i == 0 ? std::to_string(number) : "-" + two_digits(number);
