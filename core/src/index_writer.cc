@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "folding_stem.h"
@@ -103,8 +104,9 @@ struct DocumentBuilder::Impl {
 
   // Concept terms for every vocabulary variant in `text`, at the positions of
   // the words that the TermGenerator gave `text` starting after `base`.
+  // The ids of the concepts added go into `ids`.
   void add_concepts(Xapian::Document& xdoc, std::string_view text, Xapian::termpos base,
-                    Xapian::termcount wdf_inc) {
+                    Xapian::termcount wdf_inc, std::set<std::string>& ids) {
     if (!vocabulary || text.empty()) return;
     std::vector<Token> tokens = tokenize(text);
     MatchOptions options;
@@ -113,6 +115,7 @@ struct DocumentBuilder::Impl {
       const Concept& c = vocabulary->concepts()[m.concept_index];
       xdoc.add_posting(schema::concept_term(c.id),
                        base + 1 + static_cast<Xapian::termpos>(m.first_token), wdf_inc);
+      ids.insert(c.id);
     }
   }
 };
@@ -140,12 +143,13 @@ PreparedDocument DocumentBuilder::build(const Document& doc) {
   xdoc.set_data(data);
   Xapian::TermGenerator& generator = impl_->generator;
   generator.set_document(xdoc);
+  std::set<std::string> concept_ids;
   if (!doc.title.empty()) {
     generator.index_text(doc.title, s::kTitleWeight, std::string(s::kTitle));
     generator.increase_termpos();
     Xapian::termpos base = generator.get_termpos();
     generator.index_text(doc.title, s::kTitleWeight);
-    impl_->add_concepts(xdoc, doc.title, base, s::kTitleWeight);
+    impl_->add_concepts(xdoc, doc.title, base, s::kTitleWeight, concept_ids);
     generator.increase_termpos();
   }
   for (const auto& author : doc.authors) {
@@ -154,7 +158,15 @@ PreparedDocument DocumentBuilder::build(const Document& doc) {
   }
   Xapian::termpos base = generator.get_termpos();
   generator.index_text(doc.text);
-  impl_->add_concepts(xdoc, doc.text, base, 1);
+  impl_->add_concepts(xdoc, doc.text, base, 1, concept_ids);
+  if (!concept_ids.empty()) {
+    std::string joined;
+    for (const auto& id : concept_ids) {
+      if (!joined.empty()) joined += s::kConceptSeparator;
+      joined += id;
+    }
+    xdoc.add_value(s::kSlotConcepts, joined);
+  }
 
   // Spelling data: the plain words of title and text, not prefixed terms,
   // numbers or identifiers.
@@ -418,6 +430,44 @@ Result<bool> IndexWriter::remove(const std::string& id) {
 
 void IndexWriter::defer_spelling(bool defer) { impl_->defer_spelling = defer; }
 
+Result<std::string> IndexWriter::metadata(const std::string& key) const {
+  try {
+    return impl_->db.get_metadata(key);
+  } catch (const Xapian::Error& e) {
+    return fail("cannot read the index '" + impl_->path + "': " + e.get_description());
+  }
+}
+
+Status IndexWriter::set_metadata(const std::string& key, const std::string& value) {
+  try {
+    impl_->db.set_metadata(key, value);
+    return {};
+  } catch (const Xapian::Error& e) {
+    return fail("cannot write the index '" + impl_->path + "': " + e.get_description());
+  }
+}
+
+Status IndexWriter::replace_spelling(const std::vector<IndexWriter*>& sources) {
+  try {
+    Xapian::WritableDatabase& db = impl_->db;
+    std::unordered_map<std::string, Xapian::termcount> sum;
+    for (const IndexWriter* source : sources)
+      for (auto it = source->impl_->db.spellings_begin(); it != source->impl_->db.spellings_end();
+           ++it)
+        sum[*it] += it.get_termfreq();
+    std::vector<std::pair<std::string, Xapian::termcount>> old;
+    for (auto it = db.spellings_begin(); it != db.spellings_end(); ++it)
+      old.emplace_back(*it, it.get_termfreq());
+    for (const auto& [word, count] : old) db.remove_spelling(word, count);
+    for (const auto& [word, count] : sum) db.add_spelling(word, count);
+    impl_->spelling.clear();
+    db.commit();
+    return {};
+  } catch (const Xapian::Error& e) {
+    return fail("cannot write the spelling data of '" + impl_->path + "': " + e.get_description());
+  }
+}
+
 Status IndexWriter::commit() {
   try {
     if (!impl_->defer_spelling) {
@@ -454,6 +504,70 @@ std::vector<std::vector<Xapian::docid>> shared_terms(Xapian::WritableDatabase& d
 }
 
 }  // namespace
+
+Result<uint64_t> IndexWriter::reconcile_shards(const std::vector<IndexWriter*>& shards) {
+  if (shards.size() < 2) return uint64_t{0};
+  try {
+    // The shards as one (docids interleave: shard (d-1) % n, its docid (d-1) / n + 1),
+    // reading what each writer has, committed or not.
+    const size_t n = shards.size();
+    Xapian::Database all;
+    for (IndexWriter* shard : shards) all.add_database(shard->impl_->db);
+    struct Place {
+      size_t shard;
+      Xapian::docid did;
+      bool operator<(const Place& o) const {
+        return shard != o.shard ? shard < o.shard : did < o.did;
+      }
+    };
+    // The documents of each term of `prefix` held by several, in the order of
+    // a merged index (shard by shard), as absorb_shards sees them.
+    auto groups = [&](const std::string& prefix) {
+      std::vector<std::vector<Place>> out;
+      std::vector<std::string> terms;
+      for (auto it = all.allterms_begin(prefix); it != all.allterms_end(prefix); ++it)
+        if (it.get_termfreq() > 1) terms.push_back(*it);
+      for (const auto& term : terms) {
+        std::vector<Place> places;
+        for (auto it = all.postlist_begin(term); it != all.postlist_end(term); ++it)
+          places.push_back({(*it - 1) % n, static_cast<Xapian::docid>((*it - 1) / n + 1)});
+        std::sort(places.begin(), places.end());
+        if (places.size() > 64) places.resize(64);
+        out.push_back(std::move(places));
+      }
+      return out;
+    };
+    auto db = [&](const Place& p) -> Xapian::WritableDatabase& {
+      return shards[p.shard]->impl_->db;
+    };
+    uint64_t removed = 0;
+    for (const auto& places : groups(std::string(schema::kTextHash)))
+      for (size_t i = 1; i < places.size(); ++i, ++removed)
+        db(places[i]).delete_document(places[i].did);
+    for (const auto& places : groups(std::string(schema::kSimhashBand))) {
+      std::vector<Xapian::Document> loaded;
+      for (const Place& p : places) loaded.push_back(db(p).get_document(p.did));
+      for (size_t j = 1; j < loaded.size(); ++j) {
+        uint64_t hash_j = std::stoull(loaded[j].get_value(schema::kSlotSimhash), nullptr, 16);
+        for (size_t i = 0; i < j; ++i) {
+          uint64_t hash_i = std::stoull(loaded[i].get_value(schema::kSlotSimhash), nullptr, 16);
+          std::string key = loaded[i].get_value(schema::kSlotCollapse);
+          if (std::popcount(hash_i ^ hash_j) > kNearDuplicateBits) continue;
+          if (loaded[j].get_value(schema::kSlotCollapse) != key) {
+            loaded[j].add_value(schema::kSlotCollapse, key);
+            db(places[j]).replace_document(places[j].did, loaded[j]);
+          }
+          break;
+        }
+      }
+    }
+    for (IndexWriter* shard : shards)
+      if (Status s = shard->commit(); !s) return std::move(s).take_error();
+    return removed;
+  } catch (const Xapian::Error& e) {
+    return fail("cannot reconcile the shards: " + e.get_description());
+  }
+}
 
 Result<uint64_t> IndexWriter::absorb_shards(const std::vector<std::string>& shards) {
   if (impl_->db.get_doccount() != 0) return fail("absorb_shards needs an empty index");
@@ -530,7 +644,10 @@ IndexStatistics statistics_of(const Xapian::Database& db, const std::string& pat
     ++stats.concepts_used;
   std::string concepts = db.get_metadata(std::string(schema::kMetaVocabularyConcepts));
   stats.vocabulary_concepts = concepts.empty() ? 0 : std::stoull(concepts);
-  stats.bytes_on_disk = directory_bytes(path);
+  // A stub file (a sharded index's local.stub): the directory holding it.
+  std::error_code ec;
+  stats.bytes_on_disk =
+      directory_bytes(fs::is_regular_file(path, ec) ? fs::path(path).parent_path().string() : path);
   stats.last_modified = std::to_string(db.get_revision());
   return stats;
 }

@@ -240,7 +240,8 @@ struct Indexer::Impl {
   // Bulk mode: shard writers, each with its own queue, fed in input order by
   // the writer thread (which then only dispatches).
   struct Shard {
-    std::unique_ptr<IndexWriter> writer;
+    std::unique_ptr<IndexWriter> owned;  // bulk shards; kept shards belong to the caller
+    IndexWriter* writer = nullptr;
     BlockingQueue<Outcome> queue{kMaxQueued};
     uint64_t pending = 0;
     std::thread thread;
@@ -251,11 +252,16 @@ struct Indexer::Impl {
   uint64_t pending_main = 0;
 
   Impl(IndexWriter& w, IndexerOptions o) : writer(w), options(std::move(o)) {
+    // Kept shards are fed by the writer thread.
+    if (!options.shards.empty()) options.threads = std::max(options.threads, 1u);
     if (options.threads == 0) {
       inline_builder = std::make_unique<DocumentBuilder>(writer.vocabulary());
       return;
     }
-    if (options.bulk_shards > 1 && writer.document_count() == 0) open_shards();
+    if (!options.shards.empty())
+      start_shards(options.shards);
+    else if (options.bulk_shards > 1 && writer.document_count() == 0)
+      open_shards();
     for (unsigned i = 0; i < options.threads; ++i) builders.emplace_back([this] { build_loop(); });
     writer_thread = std::thread([this] { write_loop(); });
   }
@@ -269,15 +275,45 @@ struct Indexer::Impl {
         break;
       }
       auto shard = std::make_unique<Shard>();
-      shard->writer = std::move(*shard_writer);
+      shard->owned = std::move(*shard_writer);
+      shard->writer = shard->owned.get();
       shard->writer->defer_spelling(true);
       shard_paths.push_back(path);
       shards.push_back(std::move(shard));
     }
+    start_shard_threads();
+  }
+
+  // Kept shards (IndexerOptions::shards), one writer thread each.
+  void start_shards(const std::vector<IndexWriter*>& writers) {
+    for (IndexWriter* target : writers) {
+      auto shard = std::make_unique<Shard>();
+      shard->writer = target;
+      shards.push_back(std::move(shard));
+    }
+    start_shard_threads();
+  }
+
+  void start_shard_threads() {
     for (auto& shard : shards) {
       Shard* raw = shard.get();
       shard->thread = std::thread([this, raw] { shard_loop(*raw); });
     }
+  }
+
+  // Stops the kept shards' writers, commits them and reconciles copies across them.
+  void finish_kept_shards() {
+    for (auto& shard : shards) {
+      shard->queue.close();
+      shard->thread.join();
+      if (Status s = shard->writer->commit(); !s) fail_with(std::move(s));
+    }
+    shards.clear();
+    if (failed) return;
+    auto removed = IndexWriter::reconcile_shards(options.shards);
+    if (!removed) return fail_with(std::move(removed).take_error());
+    stats.added -= std::min(stats.added, *removed);
+    stats.duplicates += *removed;
   }
 
   void shard_loop(Shard& shard) {
@@ -304,7 +340,7 @@ struct Indexer::Impl {
       shard->thread.join();
       shard->writer->defer_spelling(false);
       if (Status s = shard->writer->commit(); !s) fail_with(std::move(s));
-      shard->writer.reset();
+      shard->owned.reset();
     }
     shards.clear();
     if (!failed && !shard_paths.empty()) {
@@ -572,7 +608,14 @@ struct Indexer::Impl {
 Indexer::Indexer(IndexWriter& writer, IndexerOptions options)
     : impl_(std::make_unique<Impl>(writer, std::move(options))) {}
 
-Indexer::~Indexer() { impl_->stop_threads(); }
+Indexer::~Indexer() {
+  impl_->stop_threads();
+  // Without finish(): shard writers stop, keeping what they wrote.
+  for (auto& shard : impl_->shards) {
+    shard->queue.close();
+    if (shard->thread.joinable()) shard->thread.join();
+  }
+}
 
 Status Indexer::add_input(const std::string& path) { return impl_->add_input(path); }
 
@@ -582,7 +625,10 @@ void Indexer::remove(const std::string& id) {
 
 Status Indexer::finish() {
   impl_->stop_threads();
-  if (!impl_->shard_paths.empty()) impl_->merge_shards();
+  if (!impl_->shard_paths.empty())
+    impl_->merge_shards();
+  else if (!impl_->options.shards.empty())
+    impl_->finish_kept_shards();
   if (!impl_->write_error) return std::move(impl_->write_error);
   impl_->pending_main = 0;
   return impl_->writer.commit();

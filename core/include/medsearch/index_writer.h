@@ -116,6 +116,22 @@ class IndexWriter {
   // gives cross-shard near-copies one collapse key. Requires document_count() == 0.
   Result<uint64_t> absorb_shards(const std::vector<std::string>& shards);
 
+  // Shards written by separate writers and searched as one (medindex
+  // --shards): removes the exact copies that landed in different shards but
+  // the first (lowest shard, then docid: the order of a merged index) and
+  // gives near-copies in different shards the first one's collapse key, as
+  // absorb_shards does for a bulk build; then commits every shard. Returns
+  // the number of copies removed.
+  static Result<uint64_t> reconcile_shards(const std::vector<IndexWriter*>& shards);
+
+  // Replaces this index's spelling data with the sum of the `sources'`
+  // (a sharded index's vocabulary database gets its shards'), and commits.
+  Status replace_spelling(const std::vector<IndexWriter*>& sources);
+
+  // User metadata of the index (Xapian's), e.g. schema::kMetaShards.
+  Result<std::string> metadata(const std::string& key) const;
+  Status set_metadata(const std::string& key, const std::string& value);
+
   // Counts for --stats.
   Result<IndexStatistics> statistics();
 
@@ -130,7 +146,8 @@ class IndexWriter {
 // if another writer holds the index.
 Status compact_index(const std::string& path);
 
-// Reads statistics without taking the write lock.
+// Reads statistics without taking the write lock. `path` may be a stub file
+// (a sharded index's local.stub); its directory's size is counted then.
 Result<IndexStatistics> index_statistics(const std::string& path);
 
 }  // namespace medsearch

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "medsearch/index_writer.h"
 #include "medsearch/result.h"
@@ -46,6 +47,13 @@ struct IndexerOptions {
   // min(flush_every / bulk_shards, kBulkShardFlush) documents: they are not
   // visible to readers, so their interval is chosen for speed alone.
   unsigned bulk_shards = 0;
+  // Kept shards (medindex --shards): each document goes to the writer its id
+  // hashes to (fnv1a64(id) % size, as bulk shards), so that a new version
+  // replaces the old in the same shard; each writer has its own thread, and
+  // the `writer` given to the Indexer stores nothing (its vocabulary tags the
+  // documents). finish() commits them and removes copies across them
+  // (IndexWriter::reconcile_shards). The writers must outlive the Indexer.
+  std::vector<IndexWriter*> shards;
   // Called for each input that was not indexed: where, and why. Called from
   // the writer's thread, never concurrently.
   std::function<void(const std::string& where, const std::string& why)> on_skip;

@@ -42,6 +42,11 @@ inline constexpr unsigned kSlotSimhash = 5;      // 64-bit SimHash of the text, 
 inline constexpr unsigned kSlotDocType = 6;      // research|clinic|news|other (type facet)
 inline constexpr unsigned kSlotEvidence = 7;     // rct|meta-analysis|... (evidence facet)
 inline constexpr unsigned kSlotYear = 8;         // publication year, YYYY (year facet)
+// The document's concept ids, sorted, each once, joined by kConceptSeparator:
+// the concept facet over remote shards, where only Xapian's own
+// ValueCountMatchSpy runs (it counts each combination; the searcher splits them).
+inline constexpr unsigned kSlotConcepts = 9;
+inline constexpr char kConceptSeparator = '\n';
 
 // Metadata keys (Xapian user metadata).
 inline constexpr std::string_view kMetaSchemaVersion = "medsearch.schema";  // kSchemaVersion
@@ -55,8 +60,18 @@ inline constexpr std::string_view kMetaVocabularyConcepts = "medsearch.vocabular
 // when they are there (an index written before them has the chunks only).
 inline constexpr std::string_view kMetaVocabularyPiece = "medsearch.vp.";
 inline constexpr std::string_view kMetaVocabularyPieces = "medsearch.vocabulary.pieces";
+// A sharded index (medindex --shards N) is a directory of shard-0 ... shard-N-1,
+// a vocabulary database beside them (concepts and spelling, which Xapian 1.4's
+// remote shards do not give) and local.stub, a Xapian stub of "auto" lines.
+inline constexpr std::string_view kShardPrefix = "shard-";
+inline constexpr std::string_view kShardsVocabulary = "vocabulary";
+inline constexpr std::string_view kShardsLocalStub = "local.stub";
+// The number of shards, in every shard
+// and in the vocabulary database beside them.
+inline constexpr std::string_view kMetaShards = "medsearch.shards";
 // 2: value slots for the type, evidence and year facets.
-inline constexpr const char* kSchemaVersion = "2";
+// 3: the concepts slot (kSlotConcepts), for the concept facet over remote shards.
+inline constexpr const char* kSchemaVersion = "3";
 
 // How the title is weighted against body text: title words are indexed with
 // this wdf increment, unprefixed and with kTitle.
