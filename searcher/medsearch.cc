@@ -1,4 +1,5 @@
 // medsearch: ranked search over a medsearch index from the command line.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -99,8 +100,13 @@ int run(int argc, char** argv) {
   std::vector<std::string> sites, types, evidence;
   size_t facet_values = 10;
   std::string bm25;
+  double shard_timeout = OpenOptions{}.timeout_ms / 1000.0;
   visible.add_options()("help,h", "show this help")("version", "show the version")(
-      "db,d", po::value(&dbs)->composing(), "index directory (repeatable)")(
+      "db,d", po::value(&dbs)->composing(),
+      "index directory, or Xapian stub file of shards (repeatable)")(
+      "allow-partial", "with shards: search those that answer, with a warning, if some do not")(
+      "shard-timeout", po::value(&shard_timeout)->default_value(shard_timeout),
+      "seconds a remote shard may take to answer before the search fails naming it")(
       "format,f", po::value(&format)->default_value("text"),
       "output: text, json, jsonl, csv or trec (docs/output-formats.md)")(
       "limit,n", po::value(&limit)->default_value(10), "results to show (1-1000)")(
@@ -148,7 +154,8 @@ int run(int argc, char** argv) {
         << "  medsearch --db var/index --format json ketamine depression\n"
         << "  medsearch --db var/index --explain 'title:\"neuropathic pain\" year:2015..2024'\n"
         << "  medsearch --db var/index --facets type,year,concept --sort -date ketamine\n"
-        << "  medsearch --db var/index --queries queries.tsv --format trec --limit 100\n";
+        << "  medsearch --db var/index --queries queries.tsv --format trec --limit 100\n"
+        << "  medsearch --db var/shards/remote.stub --allow-partial ketamine   (docs/scaling.md)\n";
     return cli::kOk;
   }
   if (vm.count("version")) {
@@ -184,8 +191,17 @@ int run(int argc, char** argv) {
     dbs.push_back(env && *env ? env : "var/index");
   }
 
-  auto searcher = Searcher::open(dbs);
+  if (!(shard_timeout > 0 && shard_timeout <= 3600))
+    throw cli::UsageError("--shard-timeout must be between 0 and 3600 seconds");
+  OpenOptions open_options;
+  open_options.allow_partial = vm.count("allow-partial") > 0;
+  open_options.timeout_ms = static_cast<unsigned>(shard_timeout * 1000);
+  open_options.connect_timeout_ms =
+      std::min(open_options.connect_timeout_ms, open_options.timeout_ms);
+  auto searcher = Searcher::open(dbs, open_options);
   if (!searcher) return cli::error(kProgram, searcher.error());
+  for (const auto& why : searcher->missing_shards())
+    std::fprintf(stderr, "%s: warning: %s; searching the other shards\n", kProgram, why.c_str());
   SearchOptions options;
   options.limit = limit;
   options.offset = offset;

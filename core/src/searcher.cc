@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -629,9 +630,179 @@ Status validate_search_options(const SearchOptions& options) {
   return {};
 }
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// One database of a search: a local index, or a shard served by xapian-tcpsrv.
+struct ShardAddress {
+  std::string name;  // for messages: the path, or "remote HOST:PORT"
+  std::string path;  // a local index
+  std::string host;  // a remote shard
+  unsigned port = 0;
+  bool remote() const { return port != 0; }
+};
+
+// The databases of a Xapian stub file: "auto PATH" (relative to the stub's
+// directory; another stub is read in turn) and "remote HOST:PORT" lines; '#'
+// starts a comment. Read here rather than by Xapian so that remote shards
+// get our timeouts and a failing one can be named.
+Status read_stub(const std::string& stub, std::vector<ShardAddress>& out, int depth = 0) {
+  if (depth > 8) return fail("stub file '" + stub + "' includes itself");
+  std::ifstream in(stub);
+  if (!in) return fail("cannot read the stub file '" + stub + "'");
+  const fs::path dir = fs::path(stub).parent_path();
+  std::string line;
+  size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string_view text = trim(line);
+    if (text.empty() || text[0] == '#') continue;
+    size_t space = text.find_first_of(" \t");
+    std::string kind(text.substr(0, space));
+    std::string rest(space == std::string_view::npos ? "" : trim(text.substr(space)));
+    auto bad = [&](const std::string& why) {
+      return fail("stub file '" + stub + "', line " + std::to_string(number) + ": " + why);
+    };
+    if (kind == "remote") {
+      size_t colon = rest.rfind(':');
+      if (colon == std::string::npos || rest.find_first_of(" \t") != std::string::npos)
+        return bad("medsearch reaches remote shards over TCP only: 'remote HOST:PORT'");
+      std::string host = rest.substr(0, colon), port = rest.substr(colon + 1);
+      if (!all_digits(port) || port.size() > 5 || std::stoul(port) == 0 || std::stoul(port) > 65535)
+        return bad("'" + port + "' is not a port number");
+      if (host.empty()) host = "localhost";
+      out.push_back(
+          {"remote " + host + ":" + port, "", host, static_cast<unsigned>(std::stoul(port))});
+    } else if (kind == "auto" || kind == "glass" || kind == "chert") {
+      if (rest.empty()) return bad("'" + kind + "' needs a path");
+      fs::path target = fs::path(rest).is_absolute() ? fs::path(rest) : dir / rest;
+      std::error_code ec;
+      if (fs::is_regular_file(target, ec)) {
+        if (Status s = read_stub(target.string(), out, depth + 1); !s) return s;
+      } else {
+        out.push_back({target.string(), target.string(), "", 0});
+      }
+    } else {
+      return bad("expected 'auto PATH' or 'remote HOST:PORT', not '" + std::string(text) + "'");
+    }
+  }
+  return {};
+}
+
+// Facet `name` from merged counts: the number of distinct values and the
+// `keep` most frequent (ties in value order), as FacetCountSpy::facet.
+Facet top_facet_values(const std::string& name, const std::map<std::string, uint64_t>& counts,
+                       size_t keep) {
+  std::vector<std::pair<std::string, uint64_t>> values(counts.begin(), counts.end());
+  Facet facet;
+  facet.name = name;
+  facet.distinct = values.size();
+  const size_t shown = std::min(keep, values.size());
+  std::partial_sort(values.begin(), values.begin() + shown, values.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.second != b.second ? a.second > b.second : a.first < b.first;
+                    });
+  for (size_t k = 0; k < shown; ++k)
+    facet.values.push_back({values[k].first, values[k].first, values[k].second});
+  return facet;
+}
+
+}  // namespace
+
 struct Searcher::Impl {
   std::vector<std::string> paths;
   Xapian::Database db;
+  std::vector<ShardAddress> addresses;  // every database of `db`, in order
+  OpenOptions open_options;
+  // Facets are counted by Xapian's own match spies: a remote shard runs no
+  // other, and over several databases a match spy is given the documents with
+  // their docids in their own database (Xapian 1.4), which the columns cannot place.
+  bool xapian_spies = false;
+  std::vector<std::string> missing;     // shards left out (allow_partial), with why
+  std::vector<Xapian::Database> parts;  // the shards of `db`
+  // A sharded index's vocabulary database (spelling data; concepts).
+  std::optional<Xapian::Database> vocabulary_db;
+
+  const Xapian::Database& spelling_db() const { return vocabulary_db ? *vocabulary_db : db; }
+
+  // One shard, its schema checked. `unreachable` is set when it did not answer.
+  Result<Xapian::Database> open_shard(const ShardAddress& a, bool& unreachable) const {
+    unreachable = false;
+    try {
+      Xapian::Database one = a.remote()
+                                 ? Xapian::Remote::open(a.host, a.port, open_options.timeout_ms,
+                                                        open_options.connect_timeout_ms)
+                                 : Xapian::Database(a.path);
+      std::string version = one.get_metadata(std::string(schema::kMetaSchemaVersion));
+      if (one.get_doccount() > 0 && version != schema::kSchemaVersion)
+        return fail("index '" + a.name + "' was written by another version of medindex (schema '" +
+                    version + "', expected '" + schema::kSchemaVersion +
+                    "'); index the inputs again");
+      return one;
+    } catch (const Xapian::NetworkError& e) {
+      unreachable = true;
+      return fail("shard '" + a.name + "' does not answer (" + e.get_msg() +
+                  (e.get_error_string() ? std::string(": ") + e.get_error_string() : "") + ")");
+    } catch (const Xapian::Error& e) {
+      return fail("cannot open index '" + a.name + "': " + e.get_description());
+    }
+  }
+
+  // (Re)opens every shard as `db`. With allow_partial, the shards that do not
+  // answer are left out and listed in `missing`; otherwise the first fails it.
+  Status connect() {
+    Xapian::Database all;
+    std::vector<Xapian::Database> opened;
+    std::vector<std::string> left_out;
+    for (const auto& address : addresses) {
+      bool unreachable = false;
+      auto one = open_shard(address, unreachable);
+      if (!one) {
+        if (!unreachable) return std::move(one).take_error();
+        if (!open_options.allow_partial)
+          return fail(one.error() + "; --allow-partial searches the shards that answer");
+        left_out.push_back(one.error());
+        continue;
+      }
+      all.add_database(*one);
+      opened.push_back(std::move(*one));
+    }
+    if (opened.empty()) return fail("no shard answers: " + left_out.front());
+    db = all;
+    xapian_spies = opened.size() > 1 || std::any_of(addresses.begin(), addresses.end(),
+                                                    [](const auto& a) { return a.remote(); });
+    parts = std::move(opened);
+    missing = std::move(left_out);
+    facet_columns.clear();
+    return {};
+  }
+
+  // The remote shards that do not answer now, as messages.
+  std::vector<std::string> unanswering() const {
+    std::vector<std::string> out;
+    for (const auto& address : addresses) {
+      bool unreachable = false;
+      if (!address.remote()) continue;
+      auto one = open_shard(address, unreachable);
+      if (!one && unreachable) out.push_back(one.error());
+    }
+    return out;
+  }
+
+  // Over several databases Xapian estimates a term's frequency from the
+  // database of the relevant document unless asked for the exact one; the
+  // expansion terms (--like, feedback) then differ from one index's.
+  int eset_flags() const { return parts.size() > 1 ? Xapian::Enquire::USE_EXACT_TERMFREQ : 0; }
+
+  void label_concepts(Facet& facet) const {
+    // Concept names only for the values shown: each is a lookup.
+    for (FacetValue& v : facet.values) {
+      std::optional<Concept> c;
+      if (vocabulary) c = vocabulary->find(v.value);
+      v.label = c ? c->name : v.value;
+    }
+  }
   Xapian::Stem stemmer = internal::folding_stemmer();
   std::unique_ptr<StoredVocabulary> vocabulary;  // null: the index has none
 
@@ -793,7 +964,7 @@ struct Searcher::Impl {
       std::string lower = ascii_lower(word.text);
       Xapian::doccount freq = db.get_termfreq(lower);
       if (freq >= kRare) continue;
-      std::string suggestion = db.get_spelling_suggestion(lower, 2);
+      std::string suggestion = spelling_db().get_spelling_suggestion(lower, 2);
       if (suggestion.empty() || suggestion == lower) continue;
       Xapian::doccount suggested = db.get_termfreq(suggestion);
       if (suggested == 0 || (freq > 0 && suggested < kMoreFrequent * freq)) continue;
@@ -887,7 +1058,7 @@ struct Searcher::Impl {
     Xapian::RSet rset;
     rset.add_document(*did);
     ExpansionTermDecider decider(/*stems=*/true);
-    Xapian::ESet eset = enquire.get_eset(40, rset, &decider);
+    Xapian::ESet eset = enquire.get_eset(40, rset, eset_flags(), &decider);
     std::vector<Xapian::Query> terms;
     for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
     if (terms.empty()) return fail("--like: the document '" + ref + "' has no terms to compare");
@@ -944,7 +1115,7 @@ struct Searcher::Impl {
     for (auto it = top.begin(); it != top.end(); ++it) rset.add_document(*it);
     if (rset.empty()) return query;
     ExpansionTermDecider decider(/*stems=*/false);
-    Xapian::ESet eset = enquire.get_eset(kFeedbackTerms, rset, &decider);
+    Xapian::ESet eset = enquire.get_eset(kFeedbackTerms, rset, eset_flags(), &decider);
     if (eset.empty()) return query;
     std::vector<Xapian::Query> terms;
     double best = eset.begin().get_weight();
@@ -967,30 +1138,43 @@ Searcher::Searcher(Searcher&&) noexcept = default;
 Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 Searcher::~Searcher() = default;
 
-Result<Searcher> Searcher::open(const std::vector<std::string>& paths) {
+Result<Searcher> Searcher::open(const std::vector<std::string>& paths, const OpenOptions& options) {
   if (paths.empty()) return fail("no index given");
   auto impl = std::make_unique<Impl>();
   impl->paths = paths;
-  for (const auto& path : paths) {
+  impl->open_options = options;
+  std::string vocabulary_path;
+  for (const auto& given : paths) {
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-      return fail("no index at '" + path + "' (build one with medindex --db " + path + ")");
-    try {
-      Xapian::Database one(path);
-      std::string version = one.get_metadata(std::string(schema::kMetaSchemaVersion));
-      if (one.get_doccount() > 0 && version != schema::kSchemaVersion)
-        return fail("index '" + path + "' was written by another version of medindex (schema '" +
-                    version + "', expected '" + schema::kSchemaVersion +
-                    "'); index the inputs again");
-      impl->db.add_database(one);
-    } catch (const Xapian::Error& e) {
-      return fail("cannot open index '" + path + "': " + e.get_description());
+    if (!fs::exists(given, ec))
+      return fail("no index at '" + given + "' (build one with medindex --db " + given + ")");
+    fs::path path = given;
+    // A directory written by medindex --shards: its local stub.
+    if (fs::is_directory(path, ec) && fs::is_regular_file(path / schema::kShardsLocalStub, ec) &&
+        !fs::exists(path / "iamglass", ec))
+      path /= schema::kShardsLocalStub;
+    if (fs::is_regular_file(path, ec)) {
+      if (Status s = read_stub(path.string(), impl->addresses); !s)
+        return std::move(s).take_error();
+      fs::path beside = path.parent_path() / schema::kShardsVocabulary;
+      if (vocabulary_path.empty() && fs::is_directory(beside, ec))
+        vocabulary_path = beside.string();
+    } else {
+      impl->addresses.push_back({given, given, "", 0});
     }
   }
-  // Queries are expanded with the vocabulary the index was built with.
+  if (impl->addresses.empty()) return fail("the stub file '" + paths.front() + "' lists no index");
+  if (Status s = impl->connect(); !s) return std::move(s).take_error();
+  // Queries are expanded with the vocabulary the index was built with: the
+  // vocabulary database's, else the first index's that has one.
   try {
-    for (const auto& path : paths) {
-      auto vocabulary = internal::open_stored_vocabulary(Xapian::Database(path));
+    std::vector<Xapian::Database> sources = impl->parts;
+    if (!vocabulary_path.empty()) {
+      impl->vocabulary_db = Xapian::Database(vocabulary_path);
+      sources.insert(sources.begin(), *impl->vocabulary_db);
+    }
+    for (const auto& source : sources) {
+      auto vocabulary = internal::open_stored_vocabulary(source);
       if (!vocabulary) return std::move(vocabulary).take_error();
       if (*vocabulary) {
         impl->vocabulary = std::move(*vocabulary);
@@ -1005,6 +1189,8 @@ Result<Searcher> Searcher::open(const std::vector<std::string>& paths) {
 
 uint64_t Searcher::document_count() const { return impl_->db.get_doccount(); }
 
+const std::vector<std::string>& Searcher::missing_shards() const { return impl_->missing; }
+
 Result<SearchResults> Searcher::search(const std::string& query_text,
                                        const SearchOptions& options) {
   if (Status valid = validate_search_options(options); !valid) return std::move(valid).take_error();
@@ -1018,6 +1204,14 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
       return impl_->run(query_text, options);
     } catch (const Xapian::DatabaseModifiedError&) {
       if (attempt >= 3) return fail("the index kept changing during the search; try again");
+    } catch (const Xapian::NetworkError& e) {
+      // A shard stopped answering: name it; with allow_partial, go on without it.
+      std::vector<std::string> down = impl_->unanswering();
+      if (down.empty()) return fail("search failed: " + e.get_description());
+      if (!impl_->open_options.allow_partial)
+        return fail(down.front() + "; --allow-partial searches the shards that answer");
+      if (attempt >= 3) return fail(down.front());
+      if (Status s = impl_->connect(); !s) return std::move(s).take_error();
     } catch (const Xapian::Error& e) {
       return fail("search failed: " + e.get_description());
     }
@@ -1028,6 +1222,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   SearchResults results;
   std::string text = rewrite_pubmed_dates(typed);
   results.query = typed;
+  for (const auto& why : missing)
+    results.notes.push_back("partial results: " + why + "; these are from the other shards");
 
   // Spelling: a suggestion when a word is unknown or rare and the corrected
   // query finds more; --auto-correct searches it instead.
@@ -1110,7 +1306,39 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   results.total = mset.get_matches_estimated();
   results.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
 
-  if (!options.facets.empty()) {
+  if (!options.facets.empty() && xapian_spies) {
+    // Shards: a ValueCountMatchSpy per facet, merged by Xapian; the concept
+    // slot holds each document's concepts together, so its counts (per
+    // combination) are split here.
+    Xapian::Enquire counter(db);
+    counter.set_query(matched);
+    counter.set_weighting_scheme(Xapian::BoolWeight());
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+    for (const auto& name : options.facets) {
+      spies.push_back(std::make_unique<Xapian::ValueCountMatchSpy>(
+          name == "concept" ? schema::kSlotConcepts : facet_slot(name)));
+      counter.add_matchspy(spies.back().get());
+    }
+    counter.get_mset(0, 0, db.get_doccount());
+    if (!widened) {
+      results.total = spies.front()->get_total();
+      results.total_exact = true;
+    }
+    for (size_t i = 0; i < options.facets.size(); ++i) {
+      const std::string& name = options.facets[i];
+      std::map<std::string, uint64_t> counts;
+      for (auto v = spies[i]->values_begin(); v != spies[i]->values_end(); ++v) {
+        if (name != "concept") {
+          counts[*v] += v.get_termfreq();
+          continue;
+        }
+        for (const auto& id : split(*v, schema::kConceptSeparator)) counts[id] += v.get_termfreq();
+      }
+      Facet facet = top_facet_values(name, counts, options.facet_values);
+      if (name == "concept") label_concepts(facet);
+      results.facets.push_back(std::move(facet));
+    }
+  } else if (!options.facets.empty()) {
     // Facets count the whole match set of the query as typed (feedback terms
     // rank, they do not add to what was asked for), in a second pass that
     // weighs nothing.
@@ -1149,13 +1377,7 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     for (size_t i = 0; i < options.facets.size(); ++i) {
       const std::string& name = options.facets[i];
       Facet facet = spy.facet(i, name, options.facet_values);
-      // Concept names only for the values shown: each is a lookup.
-      if (name == "concept")
-        for (FacetValue& v : facet.values) {
-          std::optional<Concept> c;
-          if (vocabulary) c = vocabulary->find(v.value);
-          v.label = c ? c->name : v.value;
-        }
+      if (name == "concept") label_concepts(facet);
       results.facets.push_back(std::move(facet));
     }
   }

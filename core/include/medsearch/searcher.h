@@ -125,13 +125,30 @@ struct SearchResults {
 // usage error before opening an index.
 Status validate_search_options(const SearchOptions& options);
 
+// How Searcher::open reaches the shards of a stub file (docs/scaling.md).
+struct OpenOptions {
+  // A remote shard ("remote HOST:PORT") must accept the connection within
+  // connect_timeout_ms, and answer every request within timeout_ms; else the
+  // open or the search fails naming it, rather than waiting.
+  unsigned connect_timeout_ms = 3000;
+  unsigned timeout_ms = 10000;
+  // Search the shards that answer, with a note in every result, instead of failing.
+  bool allow_partial = false;
+};
+
 // A read-only view of one or more indexes searched as one. Not thread-safe;
 // use one Searcher per thread. Reopens the indexes when they change under it.
 class Searcher {
  public:
   // Opens the indexes; fails with a message if any is missing, unreadable or
-  // written with another schema version.
-  static Result<Searcher> open(const std::vector<std::string>& paths);
+  // written with another schema version. A path may be an index directory, a
+  // Xapian stub file (lines "auto PATH", relative to the stub's directory, or
+  // "remote HOST:PORT"), or a directory written by medindex --shards (its
+  // local.stub). A directory "vocabulary" beside a stub file is the index's
+  // vocabulary database: concepts and spelling suggestions come from it, as
+  // remote shards in Xapian 1.4 give no spelling data.
+  static Result<Searcher> open(const std::vector<std::string>& paths,
+                               const OpenOptions& options = {});
   Searcher(Searcher&&) noexcept;
   Searcher& operator=(Searcher&&) noexcept;
   ~Searcher();
@@ -141,6 +158,9 @@ class Searcher {
   // for the plain words and a note.
   Result<SearchResults> search(const std::string& query, const SearchOptions& options);
   uint64_t document_count() const;
+  // The shards left out because they did not answer (OpenOptions::allow_partial),
+  // each as "remote HOST:PORT: why".
+  const std::vector<std::string>& missing_shards() const;
 
  private:
   struct Impl;

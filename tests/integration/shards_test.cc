@@ -1,0 +1,377 @@
+// A sharded index over Xapian's remote backend, as users run it: the real
+// medcrawl, medindex --shards, scripts/serve-shards (xapian-tcpsrv on
+// 127.0.0.1) and medsearch. Searching the shards must give what one index of
+// the same crawl gives: the same documents in the same order, the same
+// scores, snippets, facets, totals and spelling suggestions.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "fixture_server.h"
+#include "medsearch/json.h"
+#include "medsearch/text.h"
+#include "process.h"
+
+using namespace medsearch;
+using namespace medsearch::testing;
+
+namespace {
+
+constexpr int kShards = 2;
+
+// Whether nothing listens on 127.0.0.1:port.
+bool port_free(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return free;
+}
+
+// A first port of kShards free ones in a row, from the kernel's ephemeral range.
+int free_ports() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t size = sizeof address;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+    close(fd);
+    int port = ntohs(address.sin_port);
+    bool all = port + kShards < 65536;
+    for (int k = 0; all && k < kShards; ++k) all = port_free(port + k);
+    if (all) return port;
+  }
+  FAIL("no free ports");
+  return 0;
+}
+
+// The fixture site crawled once, indexed as one index and as kShards shards,
+// and (when served) the shards served by scripts/serve-shards.
+struct Setup {
+  TempDir dir;
+  FixtureServer server{source_path("fixtures/site"), source_path("fixtures/routes.tsv")};
+  std::string crawl = dir / "crawl";
+  std::string single = dir / "single";
+  std::string sharded = dir / "sharded";
+  ProcessResult crawl_run, single_run, sharded_run, serve_run;
+  bool served = false;
+
+  Setup() {
+    server.start();
+    crawl_run = run_process(
+        {bin_path("medcrawl"), "--out", crawl, "--delay", "0", "--quiet", server.url("/")});
+    single_run = run_process({bin_path("medindex"), "--db", single, "--quiet", crawl});
+    sharded_run = run_process({bin_path("medindex"), "--shards", std::to_string(kShards), "--db",
+                               sharded, "--quiet", crawl});
+  }
+  ~Setup() {
+    if (served) run_process({source_path("scripts/serve-shards"), sharded, "--stop"});
+  }
+
+  // Starts the shard servers (retrying when another test took the ports).
+  void serve() {
+    for (int attempt = 0; attempt < 3 && !served; ++attempt) {
+      serve_run = run_process({source_path("scripts/serve-shards"), sharded, "--base-port",
+                               std::to_string(free_ports())});
+      served = serve_run.exit_code == 0;
+    }
+    INFO(serve_run.err);
+    REQUIRE(served);
+  }
+
+  std::string remote_stub() const { return sharded + "/remote.stub"; }
+  std::string local_stub() const { return sharded + "/local.stub"; }
+
+  // The process id of shard k's server (from serve-shards' pidfile).
+  int server_pid(int k) const {
+    std::istringstream in(read_file(sharded + "/serve-shards.pid"));
+    int pid = 0, port = 0;
+    for (int i = 0; i <= k; ++i) in >> pid >> port;
+    return pid;
+  }
+};
+
+Setup& setup() {
+  static Setup shared;
+  INFO(shared.crawl_run.err << shared.single_run.err << shared.sharded_run.err);
+  REQUIRE(shared.crawl_run.exit_code == 0);
+  REQUIRE(shared.single_run.exit_code == 0);
+  REQUIRE(shared.sharded_run.exit_code == 0);
+  return shared;
+}
+
+ProcessResult run_medsearch(const std::string& db, std::vector<std::string> args) {
+  std::vector<std::string> argv{bin_path("medsearch"), "--db", db};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv);
+}
+
+// One result list in a form that compares across indexes: docids differ, and
+// documents of equal score are ranked by docid, so within a run of equal
+// scores (to 6 digits) the documents are put in URL order.
+//
+// Two known differences of Xapian 1.4 over several databases are left out:
+// a wildcard is expanded in each shard, so its weight uses the shard's
+// statistics (the documents found are compared, not their order); and the snippet's
+// term weights are upper bounds that use each shard's shortest document, so
+// of two passages of equal value another may be shown (whether a snippet
+// marks a match is compared; `snippets`, if given, collects them by URL).
+std::string canonical(const JsonValue& results,
+                      std::map<std::string, std::string>* snippets = nullptr) {
+  const bool wildcard = results.text("query").find('*') != std::string::npos;
+  std::ostringstream out;
+  out << "total=" << results.text("total") << " exact=" << results.find("total_exact")->as_bool()
+      << " suggestion=" << results.text("suggestion") << " query=" << results.text("query")
+      << "\nparsed=" << results.text("parsed") << "\n";
+  for (const auto& [name, facet] : results.find("facets")->members()) {
+    out << "facet " << name << " distinct=" << facet.text("distinct") << ":";
+    for (const auto& v : facet.find("values")->items())
+      out << " " << v.text("value") << "(" << v.text("label") << ")=" << v.text("count");
+    out << "\n";
+  }
+  for (const auto& note : results.find("notes")->items())
+    out << "note: " << note.as_string() << "\n";
+  std::vector<std::pair<std::string, std::string>> hits;  // (score, the rest)
+  for (const auto& hit : results.find("results")->items()) {
+    char score[32];
+    std::snprintf(score, sizeof score, "%.6f", wildcard ? 0.0 : hit.find("score")->as_number());
+    std::string snippet = hit.text("snippet");
+    if (snippets) (*snippets)[results.text("query") + " " + hit.text("url")] = snippet;
+    bool marked = snippet.find("<mark>") != std::string::npos;
+    hits.emplace_back(score, hit.text("url") + " similar=" + hit.text("similar") +
+                                 (marked ? " marked" : " unmarked"));
+  }
+  for (size_t i = 0; i < hits.size();) {
+    size_t j = i;
+    while (j < hits.size() && hits[j].first == hits[i].first) ++j;
+    std::sort(hits.begin() + static_cast<long>(i), hits.begin() + static_cast<long>(j));
+    i = j;
+  }
+  for (const auto& [score, rest] : hits) out << score << " " << rest << "\n";
+  return out.str();
+}
+
+// Each line of a JSON batch (--queries --format json) by query id, canonical.
+std::map<std::string, std::string> batch(const std::string& db, const std::string& queries,
+                                         std::map<std::string, std::string>* snippets) {
+  std::vector<std::string> args;
+  args.insert(args.end(), {"--queries", queries, "--format", "json", "--limit", "100", "--facets",
+                           "site,year,type,evidence,concept", "--facet-values", "50"});
+  ProcessResult r = run_medsearch(db, args);
+  INFO(db << ": " << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::map<std::string, std::string> out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    auto parsed = parse_json(line);
+    INFO(line);
+    REQUIRE(parsed);
+    out[parsed->text("qid")] = canonical(*parsed, snippets);
+  }
+  return out;
+}
+
+std::string one(const std::string& db, std::vector<std::string> args) {
+  args.insert(args.end(), {"--format", "json", "--limit", "100"});
+  ProcessResult r = run_medsearch(db, args);
+  INFO(db << ": " << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto parsed = parse_json(r.out);
+  REQUIRE(parsed);
+  return canonical(*parsed);
+}
+
+// 50 queries: the fixture's expected rankings, concepts, fields, filters,
+// operators and misspellings.
+std::vector<std::string> queries() {
+  std::vector<std::string> out;
+  std::ifstream in(source_path("fixtures/expected/queries.tsv"));
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::string query = split(line, '\t').front();
+    if (std::find(out.begin(), out.end(), query) == out.end()) out.push_back(query);
+  }
+  for (const char* query : {"concept:crps",
+                            "concept:ketamine",
+                            "concept:\"complex regional pain syndrome\" ketamine",
+                            "concept:nmda NOT ketamine",
+                            "title:ketamine",
+                            "title:\"neuropathic pain\"",
+                            "author:smith",
+                            "site:127.0.0.1 ketamine",
+                            "type:research",
+                            "type:clinic pain",
+                            "evidence:rct",
+                            "evidence:review OR evidence:meta-analysis",
+                            "year:2024",
+                            "year:2015..2023 ketamine",
+                            "lang:en depression",
+                            "ketamine -depression",
+                            "ketamine AND pain",
+                            "\"chronic pain\"",
+                            "ketam*",
+                            "NMDA NEAR receptor",
+                            "ketamne",
+                            "fibromyalga pain",
+                            "neuropatic pain",
+                            "depresion treatment",
+                            "esketamine",
+                            "Spravato",
+                            "pain",
+                            "migraine",
+                            "opioids 2021[dp]",
+                            "infusion",
+                            "PTSD ketamine",
+                            "memory",
+                            "receptor antagonist",
+                            "central sensitisation",
+                            "treatment resistant depression",
+                            "\"case report\""})
+    if (out.size() < 50) out.push_back(query);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Remote shards give the results of one index", "[shards]") {
+  Setup& s = setup();
+  s.serve();
+  std::vector<std::string> list = queries();
+  REQUIRE(list.size() == 50);
+  std::string file = s.dir / "queries.tsv";
+  {
+    std::ofstream out(file);
+    for (size_t i = 0; i < list.size(); ++i) out << "Q" << i + 1 << "\t" << list[i] << "\n";
+  }
+  std::map<std::string, std::string> expected_snippets, snippets;
+  auto expected = batch(s.single, file, &expected_snippets);
+  REQUIRE(expected.size() == 50);
+  size_t with_hits = 0;
+  for (const auto& [qid, text] : expected) with_hits += text.find(" similar=") != text.npos;
+  CHECK(with_hits >= 40);  // the comparison is not of empty lists
+  for (const std::string& db : {s.remote_stub(), s.local_stub(), s.sharded}) {
+    auto got = batch(db, file, &snippets);
+    REQUIRE(got.size() == 50);
+    for (const auto& [qid, text] : expected) {
+      INFO(db << " " << qid << " " << list[std::stoul(qid.substr(1)) - 1]);
+      CHECK(got[qid] == text);
+    }
+    // Nearly every snippet is the very same passage.
+    size_t same = 0;
+    for (const auto& [hit, snippet] : expected_snippets) same += snippets[hit] == snippet;
+    INFO(db << ": " << same << " of " << expected_snippets.size() << " snippets the same");
+    CHECK(same * 100 >= expected_snippets.size() * 97);
+  }
+  SECTION("more like this, auto-correct, no collapse and filters as options") {
+    std::vector<std::vector<std::string>> cases = {
+        {"--like", s.server.url("/learn/crps-explained.html")},
+        {"--like", s.server.url("/articles/ketamine-fibromyalgia-rct.html"), "pain"},
+        {"--auto-correct", "ketamne fibromyalga"},
+        {"--no-collapse", "ketamine"},
+        {"--type", "research", "--year", "2015..2025", "--facets", "concept,year", "pain"},
+        {"--bm25", "1.2,0.75", "ketamine depression"},
+    };
+    for (const auto& args : cases) {
+      std::string want = one(s.single, args);
+      INFO(args.front() << " " << args.back());
+      CHECK(one(s.remote_stub(), args) == want);
+      CHECK(one(s.local_stub(), args) == want);
+    }
+  }
+}
+
+TEST_CASE("A shard that does not answer is named and allow-partial searches the others",
+          "[shards]") {
+  Setup& s = setup();
+  s.serve();
+  std::string stub = read_file(s.remote_stub());
+  std::string second = split(split(stub, '\n').at(2), ' ').at(1);  // "127.0.0.1:PORT"
+
+  // Stopped: the request times out rather than hanging.
+  kill(s.server_pid(1), SIGSTOP);
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult stopped = run_medsearch(s.remote_stub(), {"--shard-timeout", "1", "ketamine"});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  kill(s.server_pid(1), SIGCONT);
+  CHECK(stopped.exit_code == 1);
+  CHECK(stopped.err.find("shard 'remote " + second + "' does not answer") != std::string::npos);
+  CHECK(seconds < 8);
+
+  // Killed: an error naming it, or partial results with a warning and a note.
+  kill(s.server_pid(1), SIGKILL);
+  ProcessResult killed = run_medsearch(s.remote_stub(), {"ketamine"});
+  CHECK(killed.exit_code == 1);
+  CHECK(killed.err.find("shard 'remote " + second + "' does not answer") != std::string::npos);
+  CHECK(killed.err.find("--allow-partial") != std::string::npos);
+
+  ProcessResult partial = run_medsearch(
+      s.remote_stub(), {"--allow-partial", "--format", "json", "--limit", "100", "pain"});
+  INFO(partial.err);
+  REQUIRE(partial.exit_code == 0);
+  CHECK(partial.err.find("warning: shard 'remote " + second + "'") != std::string::npos);
+  auto results = parse_json(partial.out);
+  REQUIRE(results);
+  REQUIRE(results->find("notes")->items().size() == 1);
+  CHECK(results->find("notes")->items()[0].as_string().starts_with("partial results: shard"));
+  // What the first shard alone holds: fewer than all, all of them in the full results.
+  std::string all = one(s.single, {"pain"});
+  size_t hits = results->find("results")->items().size(), all_hits = 0;
+  for (size_t at = all.find(" similar="); at != all.npos; at = all.find(" similar=", at + 1))
+    ++all_hits;
+  CHECK(hits > 0);
+  CHECK(hits < all_hits);
+  for (const auto& hit : results->find("results")->items())
+    CHECK(all.find(hit.text("url") + " ") != std::string::npos);
+}
+
+TEST_CASE("medindex keeps its number of shards and replaces a document in its own shard",
+          "[shards]") {
+  TempDir dir;
+  std::string db = dir / "index";
+  std::string records = dir / "records.jsonl";
+  auto write_records = [&](const std::string& text) {
+    std::ofstream out(records, std::ios::trunc);
+    for (int i = 0; i < 20; ++i)
+      out << "{\"_id\": \"R" << i << "\", \"title\": \"Record " << i
+          << "\", \"text\": \"Ketamine note number " << i << " " << (i == 7 ? text : "plain")
+          << ".\"}\n";
+  };
+  write_records("magnesium");
+  ProcessResult first = run_process({bin_path("medindex"), "--shards", "3", "--db", db, records});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(read_file(db + "/local.stub") ==
+        "# medindex --shards 3: the shards searched as one\n"
+        "auto shard-0\nauto shard-1\nauto shard-2\n");
+  write_records("zinc");
+  ProcessResult again =
+      run_process({bin_path("medindex"), "--shards", "3", "--db", db, "--quiet", records});
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.err.find("1 replaced, 19 unchanged") != std::string::npos);
+  CHECK(again.err.find("index has 20 documents") != std::string::npos);
+  CHECK(one(db, {"zinc"}).find("total=1 ") != std::string::npos);
+  CHECK(one(db, {"magnesium"}).find("total=0 ") != std::string::npos);
+
+  ProcessResult other = run_process({bin_path("medindex"), "--shards", "2", "--db", db, records});
+  CHECK(other.exit_code == 1);
+  CHECK(other.err.find("holds 3 shards, not 2") != std::string::npos);
+  ProcessResult plain = run_process({bin_path("medindex"), "--db", db, records});
+  CHECK(plain.exit_code == 1);
+  CHECK(plain.err.find("is a sharded index of 3 shards; add --shards 3") != std::string::npos);
+}
