@@ -308,11 +308,12 @@ TEST_CASE("The results page has results, badges, facets, citations and details",
   CHECK(contains(b, "class=\"badge evidence\">Randomised trial</span>"));
   CHECK(contains(b, "Similar articles</a>"));
   CHECK(contains(b, "?like=https%3A%2F%2Fexample.org%2Ftrials%2Fketamine-crps"));
-  // COinS: a journal article with its title, authors, date, DOI and URL.
+  // COinS: a journal article with its title, journal, authors, date, DOI and URL.
   CHECK(contains(b,
                  "<span class=\"Z3988\" title=\"ctx_ver=Z39.88-2004&amp;rft_val_fmt=info%3Aofi%2F"
                  "fmt%3Akev%3Amtx%3Ajournal&amp;rft.genre=article&amp;rft.atitle=Ketamine%20"
-                 "infusions%20for%20complex%20regional%20pain%20syndrome&amp;rft.au=Ines%20Faria"));
+                 "infusions%20for%20complex%20regional%20pain%20syndrome&amp;rft.jtitle=Example%20"
+                 "Journal%20of%20Pain&amp;rft.au=Ines%20Faria"));
   CHECK(contains(b, "rft_id=info%3Adoi%2F10.5555%2Fcrps.2020.77"));
   CHECK(contains(b, "rft_id=https%3A%2F%2Fexample.org%2Ftrials%2Fketamine-crps"));
   // Count, time, sorting, paging (5 a page).
