@@ -69,14 +69,6 @@ int exit_code_for(const std::string& message) {
 
 int report(const std::string& message) { return error(kProgram, message, exit_code_for(message)); }
 
-// "var/index" -> "var/collections.sqlite": the store lives beside the index.
-std::string default_collections_path(const std::string& index) {
-  std::string path = index;
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  return (parent / "collections.sqlite").string();
-}
-
 void require_args(const Command& command, size_t at_least, size_t at_most, const char* usage) {
   if (command.args.size() < at_least || command.args.size() > at_most)
     throw UsageError(std::string("usage: medsearch collection ") + usage);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "medsearch/collections.h"
 #include "medsearch/output.h"
 #include "medsearch/text.h"
 
@@ -137,13 +138,18 @@ Result<CgiParams> parse_cgi_params(const std::multimap<std::string, std::string>
   out.query = first_value(params, "q");
   if (out.query.size() > kCgiMaxQueryBytes)
     return fail("the query is longer than " + std::to_string(kCgiMaxQueryBytes) + " bytes");
+  if (auto it = params.find("collection"); it != params.end()) {
+    if (it->second.size() > 1000) return fail("the collection name is too long");
+    out.collection = it->second;
+  }
   // A page number out of range is clamped, not refused: it is what a user
   // gets by editing the URL, and the nearest page is the useful answer.
+  uint32_t max_page = out.collection ? kCgiMaxCollectionPage : kCgiMaxPage;
   unsigned long page = 1;
   if (parse_count(trim(first_value(params, "page")), page))
-    out.page = static_cast<uint32_t>(std::clamp<unsigned long>(page, 1, kCgiMaxPage));
+    out.page = static_cast<uint32_t>(std::clamp<unsigned long>(page, 1, max_page));
   else if (trim(first_value(params, "page")).size() > 9)
-    out.page = kCgiMaxPage;
+    out.page = max_page;
   if (std::string sort(trim(first_value(params, "sort"))); !sort.empty()) {
     auto order = parse_sort_order(sort);
     if (!order) return fail("sort: " + order.error());
@@ -179,6 +185,11 @@ Result<CgiParams> parse_cgi_params(const std::multimap<std::string, std::string>
   check.evidence = out.evidence;
   check.years = out.years;
   if (Status valid = validate_search_options(check); !valid) return fail(valid.error());
+  // A collection page is not a search of the collection: refuse what would
+  // look as if it narrowed the list but would be ignored.
+  if (out.collection &&
+      (!trim(out.query).empty() || out.has_filters() || !out.like.empty() || params.count("sort")))
+    return fail("ask for a search (q) or a collection, not both");
   return out;
 }
 
@@ -225,16 +236,29 @@ Result<CgiConfig> parse_cgi_config(std::string_view text, const std::string& pat
       }
     } else if (key == "templates") {
       config.templates = resolve(value);
+    } else if (key == "collection") {
+      if (Status valid = check_collection_name(value); !valid)
+        return fail(where + "collection: " + valid.error());
+      if (std::find(config.collections.begin(), config.collections.end(), value) ==
+          config.collections.end())
+        config.collections.push_back(value);
+    } else if (key == "collections") {
+      if (value.empty()) return fail(where + "collections wants the path of the collections file");
+      config.collections_path = resolve(value);
     } else if (key == "base_url") {
       if (!is_absolute_http_url(value))
         return fail(where + "base_url must start with http:// or https://");
       config.base_url = value;
     } else {
       return fail(where + "unknown key '" + key +
-                  "'; keys are index, title, per_page, facets, templates, base_url");
+                  "'; keys are index, title, per_page, facets, templates, base_url, collection, "
+                  "collections");
     }
   }
   if (config.indexes.empty()) return fail(path + ": no 'index' configured");
+  // Where `medsearch collection` keeps it when not told otherwise.
+  if (config.collections_path.empty())
+    config.collections_path = default_collections_path(config.indexes.front());
   return config;
 }
 

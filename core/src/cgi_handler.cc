@@ -12,6 +12,7 @@
 
 #include "medsearch/cgi.h"
 #include "medsearch/cgi_template.h"
+#include "medsearch/collections.h"
 #include "medsearch/json.h"
 #include "medsearch/output.h"
 #include "medsearch/text.h"
@@ -34,6 +35,12 @@ const std::set<std::string> kResultsNames = {
     "coins",     "pages",      "number",     "prev_url",   "next_url",       "explain",
     "facets",    "values",     "count",      "active",     "has_facets",     "has_hits",
     "has_chips", "has_pages",  "value"};
+const std::set<std::string> kCollectionNames = {
+    "name",    "description", "count_text", "range_text", "json_url",       "has_items",
+    "items",   "first_rank",  "rank",       "url",        "title",          "site",
+    "date",    "type",        "type_label", "evidence",   "evidence_label", "authors",
+    "journal", "doi",         "doi_url",    "snippet",    "coins",          "has_pages",
+    "pages",   "number",      "current",    "prev_url",   "next_url"};
 const std::set<std::string> kErrorNames = {"status", "reason", "message", "home_url"};
 const std::set<std::string> kOpenSearchNames = {"short_name", "site_title", "search_url"};
 
@@ -98,6 +105,42 @@ std::string safe_link(const std::string& url) {
       lower.rfind("file://", 0) == 0)
     return url;
   return "";
+}
+
+// A DOI as a link to its resolver: percent-encoded except for the slashes
+// that structure it, so no DOI can leave the href or the path.
+std::string doi_link(std::string_view doi) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out = "https://doi.org/";
+  for (unsigned char c : doi) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// "A, B, C et al.": the byline of a result or a collection item.
+std::string byline(const std::vector<std::string>& authors) {
+  std::string out;
+  for (size_t i = 0; i < authors.size() && i < 3; ++i) out += (i ? ", " : "") + authors[i];
+  if (authors.size() > 3) out += " et al.";
+  return out;
+}
+
+// The start of a description or abstract, cut at a word when it is long.
+std::string description_snippet(const std::string& text) {
+  constexpr size_t kMaxBytes = 320;
+  if (text.size() <= kMaxBytes) return text;
+  std::string_view cut = utf8_prefix(text, kMaxBytes);
+  if (size_t space = cut.rfind(' '); space != std::string_view::npos && space > kMaxBytes / 2)
+    cut = cut.substr(0, space);
+  return std::string(trim(cut)) + "…";
 }
 
 // A value of an OpenURL ContextObject (KEV): percent-encoded, spaces as %20.
@@ -182,6 +225,7 @@ const char* sort_value(SortOrder sort) {
 struct CgiHandler::Impl {
   CgiConfig config;
   Template page_template, landing_template, results_template, error_template, opensearch_template;
+  Template collection_template;  // loaded only when a collection is published
   std::string css;
   std::optional<Searcher> searcher;
 
@@ -191,6 +235,7 @@ struct CgiHandler::Impl {
     auto add = [&](const char* name, const std::string& value) {
       query += (query.empty() ? "?" : "&") + std::string(name) + "=" + url_encode(value);
     };
+    if (p.collection) add("collection", *p.collection);
     if (!p.query.empty()) add("q", p.query);
     for (const auto& v : p.sites) add("site", v);
     if (!p.years.empty()) add("year", p.years);
@@ -200,6 +245,7 @@ struct CgiHandler::Impl {
     if (!p.like.empty()) add("like", p.like);
     if (p.sort != SortOrder::kRelevance) add("sort", sort_value(p.sort));
     if (p.page > 1) add("page", std::to_string(p.page));
+    if (p.json) add("format", "json");
     return request.script_name + (query.empty() ? "?" : query);
   }
 
@@ -216,7 +262,8 @@ struct CgiHandler::Impl {
     std::vector<TemplateData> hidden;
     if (params) {
       data.text("query", params->query);
-      data.flag("autofocus", params->query.empty() && !params->has_filters());
+      data.flag("autofocus",
+                params->query.empty() && !params->has_filters() && !params->collection);
       // The form keeps the filters and the sort order when the words change.
       auto keep = [&](const char* name, const std::string& value) {
         TemplateData item;
@@ -253,6 +300,7 @@ struct CgiHandler::Impl {
         .text("message", message)
         .text("home_url", request.script_name.empty() ? "?" : request.script_name);
     data.text("reason", status == 400   ? "Bad request"
+                        : status == 404 ? "Not found"
                         : status == 405 ? "Method not allowed"
                                         : "Something went wrong");
     CgiResponse response_page =
@@ -330,6 +378,7 @@ struct CgiHandler::Impl {
       return response;
     }
     if (params->opensearch) return opensearch_description(request);
+    if (params->collection) return collection_page(request, *params);
 
     bool searching = !trim(params->query).empty() || params->has_filters() || !params->like.empty();
     if (!searching) {
@@ -386,6 +435,138 @@ struct CgiHandler::Impl {
     if (!user_note.empty()) results.notes.push_back(user_note);
     return html_page(request, &*params, 200, params->query.empty() ? "Search" : params->query,
                      results_content(request, *params, results, seconds));
+  }
+
+  // ?collection=NAME: the included items of a collection the configuration
+  // publishes. The store is opened read-only for each request, so a
+  // long-running FastCGI process shows changes at once and holds no lock.
+  CgiResponse collection_page(const CgiRequest& request, const CgiParams& params) const {
+    const std::string& name = *params.collection;
+    // An unpublished name and a missing collection get the same answer, so
+    // the page does not tell which private collections exist.
+    auto not_found = [&](std::string log) {
+      CgiResponse response =
+          error_page(request, 404, "There is no published collection by that name.", params.json);
+      response.log = std::move(log);
+      return response;
+    };
+    auto unavailable = [&](std::string log) {
+      CgiResponse response =
+          error_page(request, 500, "The collection is not available.", params.json);
+      response.log = std::move(log);
+      return response;
+    };
+    if (!contains(config.collections, name)) return not_found("");
+    auto store = CollectionStore::open_read_only(config.collections_path);
+    if (!store) return unavailable(store.error());
+    auto all = store->list();
+    if (!all) return unavailable(all.error());
+    auto info = std::find_if(all->begin(), all->end(),
+                             [&](const CollectionInfo& c) { return c.name == name; });
+    if (info == all->end())
+      return not_found("collection '" + name +
+                       "' is published by the configuration but is not in " +
+                       config.collections_path);
+    auto items = store->items(name, ScreeningStatus::kInclude);
+    if (!items) return unavailable(items.error());
+
+    uint64_t total = items->size();
+    uint64_t pages_total = std::max<uint64_t>(1, (total + config.per_page - 1) / config.per_page);
+    uint32_t last_page =
+        static_cast<uint32_t>(std::min<uint64_t>(pages_total, kCgiMaxCollectionPage));
+    CgiParams at = params;
+    at.page = std::min(params.page, last_page);
+    uint64_t first = static_cast<uint64_t>(at.page - 1) * config.per_page;
+    uint64_t end = std::min<uint64_t>(total, first + config.per_page);
+
+    CgiResponse response;
+    if (params.json) {
+      JsonWriter out;
+      out.begin_object();
+      out.key("collection").value(name);
+      out.key("description").value(info->description);
+      out.key("total").value(total);
+      out.key("page").value(static_cast<uint64_t>(at.page));
+      out.key("per_page").value(static_cast<uint64_t>(config.per_page));
+      out.key("items").begin_array();
+      for (uint64_t i = first; i < end; ++i) {
+        out.begin_object();
+        write_snapshot_members(out, (*items)[i].snapshot);
+        out.end_object();
+      }
+      out.end_array();
+      out.end_object();
+      response.content_type = "application/json";
+      response.body = out.str() + "\n";
+      return response;
+    }
+
+    TemplateData data;
+    data.text("name", name).text("description", info->description);
+    data.text("count_text", total == 0   ? "No included items"
+                            : total == 1 ? "1 included item"
+                                         : format_count(total) + " included items");
+    if (end > first) data.text("range_text", format_count(first + 1) + "–" + format_count(end));
+    CgiParams as_json = at;
+    as_json.json = true;
+    data.text("json_url", link(request, as_json));
+    data.text("first_rank", std::to_string(first + 1));
+    std::vector<TemplateData> rows;
+    for (uint64_t i = first; i < end; ++i) {
+      const Document& d = (*items)[i].snapshot.doc;
+      TemplateData item;
+      item.text("rank", std::to_string(i + 1))
+          .text("url", safe_link(d.url))
+          .text("title", d.title.empty() ? d.url : d.title)
+          .text("site", d.site_name.empty() ? d.site : d.site_name)
+          .text("date", d.date)
+          .text("type", d.type)
+          .text("type_label", type_label(d.type))
+          .text("evidence", d.evidence)
+          .text("evidence_label", evidence_label(d.evidence))
+          .text("authors", byline(d.authors))
+          .text("journal", d.journal)
+          .text("doi", d.doi)
+          .text("doi_url", d.doi.empty() ? "" : doi_link(d.doi))
+          .text("snippet", description_snippet(d.description))
+          .text("coins", coins(d));
+      rows.push_back(std::move(item));
+    }
+    data.flag("has_items", !rows.empty());
+    data.list("items", std::move(rows));
+    add_pagination(data, request, at, last_page);
+    return html_page(request, &params, 200, name, collection_template.render(data));
+  }
+
+  // Page links around `params.page`, and Previous / Next.
+  void add_pagination(TemplateData& data, const CgiRequest& request, const CgiParams& params,
+                      uint32_t last_page) const {
+    std::vector<TemplateData> pages;
+    if (last_page > 1) {
+      uint32_t from = params.page > 3 ? params.page - 3 : 1;
+      uint32_t to = std::min(last_page, from + 6);
+      for (uint32_t n = from; n <= to; ++n) {
+        CgiParams at = params;
+        at.page = n;
+        TemplateData item;
+        item.text("number", std::to_string(n))
+            .text("url", link(request, at))
+            .flag("current", n == params.page);
+        pages.push_back(std::move(item));
+      }
+    }
+    data.flag("has_pages", !pages.empty() || params.page > 1);
+    data.list("pages", std::move(pages));
+    if (params.page > 1) {
+      CgiParams prev = params;
+      prev.page = std::min(params.page - 1, last_page);
+      data.text("prev_url", link(request, prev));
+    }
+    if (params.page < last_page) {
+      CgiParams next = params;
+      next.page = params.page + 1;
+      data.text("next_url", link(request, next));
+    }
   }
 
   std::string results_content(const CgiRequest& request, const CgiParams& params,
@@ -477,10 +658,6 @@ struct CgiHandler::Impl {
     for (const SearchHit& hit : results.hits) {
       const Document& d = hit.doc;
       TemplateData item;
-      std::string authors;
-      for (size_t i = 0; i < d.authors.size() && i < 3; ++i)
-        authors += (i ? ", " : "") + d.authors[i];
-      if (d.authors.size() > 3) authors += " et al.";
       CgiParams similar;
       similar.like = d.id.empty() ? std::to_string(hit.docid) : d.id;
       item.text("rank", std::to_string(hit.rank))
@@ -492,7 +669,7 @@ struct CgiHandler::Impl {
           .text("type_label", type_label(d.type))
           .text("evidence", d.evidence)
           .text("evidence_label", evidence_label(d.evidence))
-          .text("authors", authors)
+          .text("authors", byline(d.authors))
           .text("journal", d.journal)
           .text("doi", d.doi)
           // Xapian's snippet: the text HTML-escaped, with <mark> added.
@@ -507,32 +684,7 @@ struct CgiHandler::Impl {
 
     uint64_t pages_total = (results.total + config.per_page - 1) / config.per_page;
     uint32_t last_page = static_cast<uint32_t>(std::clamp<uint64_t>(pages_total, 1, kCgiMaxPage));
-    std::vector<TemplateData> pages;
-    if (last_page > 1) {
-      uint32_t from = params.page > 3 ? params.page - 3 : 1;
-      uint32_t to = std::min(last_page, from + 6);
-      for (uint32_t n = from; n <= to; ++n) {
-        CgiParams at = params;
-        at.page = n;
-        TemplateData item;
-        item.text("number", std::to_string(n))
-            .text("url", link(request, at))
-            .flag("current", n == params.page);
-        pages.push_back(std::move(item));
-      }
-    }
-    data.flag("has_pages", !pages.empty() || params.page > 1);
-    data.list("pages", std::move(pages));
-    if (params.page > 1) {
-      CgiParams prev = params;
-      prev.page = std::min(params.page - 1, last_page);
-      data.text("prev_url", link(request, prev));
-    }
-    if (params.page < last_page) {
-      CgiParams next = params;
-      next.page = params.page + 1;
-      data.text("next_url", link(request, next));
-    }
+    add_pagination(data, request, params, last_page);
 
     data.text("explain", explanation_to_text(results.explain));
 
@@ -589,6 +741,13 @@ Result<CgiHandler> CgiHandler::create(CgiConfig config) {
     auto loaded = load_template(dir, slot.spec);
     if (!loaded) return std::move(loaded).take_error();
     *slot.target = std::move(*loaded);
+  }
+  // Sites that publish no collection need not have the template (older
+  // copies of data/templates/ lack it).
+  if (!config.collections.empty()) {
+    auto loaded = load_template(dir, {"collection.html", &kCollectionNames});
+    if (!loaded) return std::move(loaded).take_error();
+    impl->collection_template = std::move(*loaded);
   }
   std::ifstream css(dir + "/medsearch.css", std::ios::binary);
   if (!css) return fail("cannot read stylesheet " + dir + "/medsearch.css");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <set>
 #include <unordered_map>
 
@@ -165,6 +166,15 @@ std::optional<ScreeningStatus> parse_screening_status(std::string_view text) {
 }
 
 std::string utc_date_today() { return utc_now().substr(0, 10); }
+
+Status check_collection_name(const std::string& name) { return check_name(name); }
+
+std::string default_collections_path(const std::string& index) {
+  std::string path = index;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return (parent / "collections.sqlite").string();
+}
 
 void write_snapshot_members(JsonWriter& out, const ItemSnapshot& snapshot) {
   const Document& doc = snapshot.doc;

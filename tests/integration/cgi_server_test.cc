@@ -1,12 +1,14 @@
 // medsearch.cgi behind a real web server: lighttpd (Debian's package) started
 // on 127.0.0.1 with tests/lighttpd/lighttpd.conf, serving the CGI through
 // mod_cgi on one port and the same binary as FastCGI ("bin-path") on another,
-// over an index of the fixture site built by the real medindex.
+// over an index of the fixture site built by the real medindex, and a
+// collection made with the real `medsearch collection` and published.
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -62,6 +64,7 @@ struct Server {
   TempDir dir;
   std::string index = dir / "index";
   std::string config = dir / "medsearch.conf";
+  std::string collections = dir / "collections.sqlite";  // the default: beside the index
   int cgi_port = free_port();
   int fastcgi_port = free_port();
   std::unique_ptr<BackgroundProcess> lighttpd;
@@ -74,9 +77,20 @@ struct Server {
                      source_path("fixtures/records/pubmed-sample.xml")});
     INFO(indexed.err);
     REQUIRE(indexed.exit_code == 0);
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"create", "CRPS reading", "--description", "Trials we read"},
+          {"add", "CRPS reading", "https://example.org/trials/ketamine-crps"},
+          {"mark", "CRPS reading", "https://example.org/trials/ketamine-crps", "include"},
+          {"create", "private"}}) {
+      args.insert(args.begin(), {bin_path("medsearch"), "collection", "--db", index});
+      ProcessResult made = run_process(args);
+      INFO(made.err);
+      REQUIRE(made.exit_code == 0);
+    }
     std::ofstream(config) << "index = " << index
                           << "\ntitle = Server test\nper_page = 5\n"
-                             "facets = site,year,type,evidence,concept\n";
+                             "facets = site,year,type,evidence,concept\n"
+                             "collection = CRPS reading\n";
     std::filesystem::create_directories(dir / "www/cgi-bin");
     std::filesystem::create_symlink(bin_path("medsearch.cgi"), dir / "www/cgi-bin/medsearch.cgi");
     std::string conf = read_file(source_path("tests/lighttpd/lighttpd.conf"));
@@ -293,4 +307,65 @@ TEST_CASE("medsearch.cgi run as a CGI logs setup errors without showing paths", 
     CHECK(r.err.rfind("medsearch.cgi: error: ", 0) == 0);
     CHECK(r.err.find(c.logged) != std::string::npos);
   }
+}
+
+TEST_CASE("CGI and FastCGI serve a published collection identically, without writing",
+          "[cgi][server][fastcgi][collection]") {
+  Server& s = server();
+  auto modified = [&] {
+    struct stat info {};
+    REQUIRE(stat(s.collections.c_str(), &info) == 0);
+    return std::pair{info.st_mtim.tv_sec, info.st_mtim.tv_nsec};
+  };
+  std::string bytes = read_file(s.collections);
+  REQUIRE_FALSE(bytes.empty());
+  auto mtime = modified();
+  struct Case {
+    const char* query;
+    int status;
+    const char* shows;
+  };
+  const Case cases[] = {
+      {"collection=CRPS+reading", 200, "<a href=\"https://example.org/trials/ketamine-crps\">"},
+      {"collection=CRPS+reading&format=json", 200, "\"total\":1"},
+      {"collection=CRPS+reading&page=9", 200, "1 included item"},
+      {"collection=private", 404, "There is no published collection by that name."},
+      {"collection=nothing&format=json", 404, "There is no published collection by that name."},
+      {"collection=CRPS+reading&q=ketamine", 400, "not both"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.query);
+    auto cgi = get(s.cgi_port, c.query);
+    auto fastcgi = get(s.fastcgi_port, c.query);
+    REQUIRE(cgi);
+    REQUIRE(fastcgi);
+    INFO(read_file(s.dir / "error.log") << read_file(s.dir / "cgi-stderr.log"));
+    CHECK(cgi->status == c.status);
+    CHECK(cgi->body.find(c.shows) != std::string::npos);
+    CHECK(fastcgi->status == cgi->status);
+    for (const char* header :
+         {"Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"})
+      CHECK(fastcgi->get_header_value(header) == cgi->get_header_value(header));
+    CHECK(fastcgi->body == cgi->body);
+  }
+  auto page = get(s.cgi_port, "collection=CRPS+reading");
+  REQUIRE(page);
+  CHECK(page->body.find("<p class=\"description\">Trials we read</p>") != std::string::npos);
+  CHECK(page->body.find("<span class=\"Z3988\"") != std::string::npos);
+  auto json = parse_json(get(s.fastcgi_port, "collection=CRPS+reading&format=json")->body);
+  REQUIRE(json);
+  CHECK(json->text("collection") == "CRPS reading");
+  REQUIRE(json->find("items")->items().size() == 1);
+  CHECK(json->find("items")->items()[0].text("url") == "https://example.org/trials/ketamine-crps");
+  for (int port : {s.cgi_port, s.fastcgi_port}) {
+    auto head = s.client(port).Head(std::string(kPath) + "?collection=CRPS+reading");
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(head->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK(head->body.empty());
+  }
+  CHECK(read_file(s.collections) == bytes);
+  CHECK(modified() == mtime);
+  for (const char* suffix : {"-journal", "-wal", "-shm"})
+    CHECK_FALSE(std::filesystem::exists(s.collections + suffix));
 }

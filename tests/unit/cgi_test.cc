@@ -1,14 +1,20 @@
 // The web search box in-process: the template language and its escaping,
 // parameter and configuration parsing (table-driven), and the request handler
 // over a real index of the fixture site with the shipped templates: filters,
-// paging, JSON, headers, errors, and XSS payloads in every parameter.
+// paging, JSON, headers, errors, and XSS payloads in every parameter; and
+// published collections (?collection=NAME) from a store made in a temporary
+// directory with the collections API.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "medsearch/cgi.h"
 #include "medsearch/cgi_template.h"
+#include "medsearch/collections.h"
 #include "medsearch/index_writer.h"
 #include "medsearch/indexer.h"
 #include "medsearch/json.h"
@@ -521,6 +527,14 @@ TEST_CASE("Bad requests get 400, other methods 405, broken setups 500 without pa
   auto failed = CgiHandler::create(typo);
   REQUIRE_FALSE(failed);
   CHECK(failed.error() == templates / "results.html" + ": unknown name 'titel'");
+  // collection.html is needed only when a collection is published.
+  std::ofstream(templates / "results.html")
+      << read_file(source_path("data/templates/results.html"));
+  CHECK(CgiHandler::create(typo));
+  typo.collections = {"crps"};
+  auto no_collection_template = CgiHandler::create(typo);
+  REQUIRE_FALSE(no_collection_template);
+  CHECK(no_collection_template.error() == "cannot read template " + templates / "collection.html");
 }
 
 TEST_CASE("XSS payloads in every parameter come back escaped in every context", "[cgi]") {
@@ -592,4 +606,454 @@ TEST_CASE("Spelling suggestions, near-duplicates and similar articles are links"
                  "ketamine-crps\""));
   CHECK(contains(like.body, "<ol class=\"hits\""));
   CHECK_FALSE(contains(like.body, "<a href=\"https://example.org/trials/ketamine-crps\">"));
+}
+
+// ---------------------------------------------------------------------------
+// Published collections
+
+namespace {
+
+const std::string kXss = "\"'><script>alert(1)</script><img src=x onerror=alert(2)>";
+const std::string kPublished = "Ketamine & CRPS <review>";
+
+// A store with three collections: kPublished (12 included items, the first
+// carrying XSS payloads in every field, plus excluded and maybe items),
+// "private" (included items, never published) and "empty" (nothing
+// included). The configuration also publishes "gone", which is not there.
+struct CollectionFixture {
+  TempDir dir;
+  std::string store_path = dir / "collections.sqlite";
+  std::vector<std::string> included_keys;
+
+  CollectionFixture() {
+    auto store = CollectionStore::open(store_path);
+    REQUIRE(store);
+    REQUIRE(store->create(kPublished, "Trials and reviews " + kXss, {}));
+    REQUIRE(store->create("private", "not for the public", {}));
+    REQUIRE(store->create("empty", "", {}));
+    std::vector<Candidate> candidates;
+    auto candidate = [&](const std::string& key, const std::string& title) {
+      Candidate c;
+      c.snapshot.key = key;
+      c.snapshot.doc.id = key;
+      c.snapshot.doc.url = key;
+      c.snapshot.doc.title = title;
+      c.snapshot.doc.type = "research";
+      c.snapshot.doc.evidence = "rct";
+      c.snapshot.doc.date = "2021-06-01";
+      c.snapshot.doc.journal = "Pain Medicine";
+      c.snapshot.doc.site = "example.org";
+      c.snapshot.doc.authors = {"Torres A", "Li B"};
+      c.snapshot.doc.description = "An abstract of " + title + ".";
+      c.snapshot.accessed = "2024-05-01";
+      return c;
+    };
+    Candidate evil = candidate("https://evil.example/a?x=\"><script>alert(3)</script>", kXss);
+    evil.snapshot.doc.authors = {kXss, "Smith J"};
+    evil.snapshot.doc.description = kXss;
+    evil.snapshot.doc.journal = kXss;
+    evil.snapshot.doc.site_name = kXss;
+    evil.snapshot.doc.doi = "10.1000/" + kXss;
+    candidates.push_back(evil);
+    Candidate script_link = candidate("javascript:alert(5)", "A page behind a script link");
+    script_link.snapshot.doc.type = "clinic";
+    script_link.snapshot.doc.evidence = "";
+    candidates.push_back(script_link);
+    for (int i = 3; i <= 12; ++i)
+      candidates.push_back(candidate("https://example.org/trials/" + std::to_string(i),
+                                     "Ketamine trial " + std::to_string(i)));
+    candidates.push_back(candidate("https://example.org/excluded", "Excluded trial"));
+    candidates.push_back(candidate("https://example.org/maybe", "Maybe trial"));
+    REQUIRE(store->add(kPublished, candidates, "added", AddMode::kExplicit));
+    for (size_t i = 0; i < 12; ++i) {
+      REQUIRE(store->mark(kPublished, candidates[i].snapshot.key, ScreeningStatus::kInclude, ""));
+      included_keys.push_back(candidates[i].snapshot.key);
+    }
+    REQUIRE(store->mark(kPublished, "https://example.org/excluded", ScreeningStatus::kExclude,
+                        "not an RCT"));
+    REQUIRE(store->mark(kPublished, "https://example.org/maybe", ScreeningStatus::kMaybe, ""));
+    REQUIRE(store->add("private", {candidate("https://example.org/secret", "Secret trial")},
+                       "added", AddMode::kExplicit));
+    REQUIRE(store->mark("private", "https://example.org/secret", ScreeningStatus::kInclude, ""));
+  }
+};
+
+CollectionFixture& collection_fixture() {
+  static CollectionFixture fixture;
+  return fixture;
+}
+
+CgiConfig collection_config() {
+  CgiConfig config = test_config();
+  config.collections = {kPublished, "empty", "gone"};
+  config.collections_path = collection_fixture().store_path;
+  return config;
+}
+
+CgiHandler& collection_handler() {
+  static CgiHandler h = [] {
+    auto made = CgiHandler::create(collection_config());
+    INFO((made ? "" : made.error()));
+    REQUIRE(made);
+    return std::move(*made);
+  }();
+  return h;
+}
+
+CgiResponse get_collection(const std::string& query_string, const std::string& method = "GET") {
+  CgiRequest request;
+  request.method = method;
+  request.query_string = query_string;
+  request.script_name = "/cgi-bin/medsearch.cgi";
+  return collection_handler().handle(request);
+}
+
+const std::string kPublishedParam = "collection=" + url_encode(kPublished);
+
+// A COinS value as the handler writes it: percent-encoded, spaces as %20.
+std::string kev(const std::string& text) {
+  std::string out;
+  for (char c : url_encode(text)) out += c == '+' ? std::string("%20") : std::string(1, c);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Configuration publishes collections by name from a store beside the index",
+          "[cgi][collection]") {
+  auto config = parse_cgi_config(
+      "index = /srv/a/index\ncollection = ketamine-crps\ncollection = Opioids & pain\n"
+      "collection = ketamine-crps\n",
+      "/etc/medsearch/medsearch.conf");
+  REQUIRE(config);
+  CHECK(config->collections == std::vector<std::string>{"ketamine-crps", "Opioids & pain"});
+  CHECK(config->collections_path == "/srv/a/collections.sqlite");
+  CHECK(config->collections_path == default_collections_path("/srv/a/index"));
+  auto relative = parse_cgi_config("index = /srv/a/index/\ncollections = c/store.sqlite\n",
+                                   "/etc/medsearch/medsearch.conf");
+  REQUIRE(relative);
+  CHECK(relative->collections_path == "/etc/medsearch/c/store.sqlite");
+  CHECK(relative->collections.empty());
+
+  struct ErrorCase {
+    std::string text;
+    const char* message;
+  };
+  const ErrorCase errors[] = {
+      {"index = /x\ncollection =\n", "m.conf:2: collection: a collection name cannot be empty"},
+      {"index = /x\n\ncollection = " + std::string(101, 'a') + "\n",
+       "m.conf:3: collection: a collection name is at most 100 characters"},
+      {"index = /x\ncollection = bad\x01name\n", "m.conf:2: collection: a collection name cannot"},
+      {"index = /x\ncollection = \xff\xfe\n", "m.conf:2: collection: a collection name must be"},
+      {"index = /x\ncollections =\n", "m.conf:2: collections wants the path"},
+      {"index = /x\ncolection = a\n", "m.conf:2: unknown key 'colection'"},
+  };
+  for (const ErrorCase& c : errors) {
+    INFO(c.text);
+    auto parsed = parse_cgi_config(c.text, "m.conf");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().rfind(c.message, 0) == 0);
+  }
+}
+
+TEST_CASE("A published collection lists its included items in the page layout",
+          "[cgi][collection]") {
+  CgiResponse r = get_collection(kPublishedParam);
+  INFO(r.body);
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "text/html; charset=utf-8");
+  const std::string& b = r.body;
+  // The frame of the results page: landmarks, skip link, stylesheet.
+  for (const char* part : {"<header class=\"site-header\"", "<main id=\"main\"",
+                           "<footer class=\"site-footer\"", "<a class=\"skip\" href=\"#main\"",
+                           "<link rel=\"stylesheet\" href=\"/cgi-bin/medsearch.cgi?css=1\">"})
+    CHECK(contains(b, part));
+  CHECK_FALSE(contains(b, " autofocus"));
+  CHECK(contains(b, "<title>Ketamine &amp; CRPS &lt;review&gt; – Test search</title>"));
+  CHECK(contains(b, "<h1>Ketamine &amp; CRPS &lt;review&gt;</h1>"));
+  CHECK(contains(b, "<p class=\"description\">Trials and reviews " + html_escape(kXss) + "</p>"));
+  CHECK(contains(b, "12 included items, showing 1–5"));
+  CHECK(contains(b, "<ol class=\"hits\" start=\"1\">"));
+  size_t hits = 0;
+  for (size_t at = b.find("<li class=\"hit\">"); at != std::string::npos;
+       at = b.find("<li class=\"hit\">", at + 1))
+    ++hits;
+  CHECK(hits == 5);
+  CHECK(contains(b, "<a href=\"https://example.org/trials/3\">Ketamine trial 3</a>"));
+  CHECK(contains(b, "<time datetime=\"2021-06-01\">2021-06-01</time>"));
+  CHECK(contains(b, "<span class=\"badge type-research\">Research</span>"));
+  CHECK(contains(b, "<span class=\"badge evidence\">Randomised trial</span>"));
+  CHECK(contains(b, "<p class=\"byline\">Torres A, Li B · <cite>Pain Medicine</cite></p>"));
+  CHECK(contains(b, "<p class=\"snippet\">An abstract of Ketamine trial 3.</p>"));
+  CHECK(contains(b,
+                 "<span class=\"Z3988\" title=\"ctx_ver=Z39.88-2004&amp;rft_val_fmt=info%3Aofi"
+                 "%2Ffmt%3Akev%3Amtx%3Ajournal&amp;rft.genre=article&amp;rft.atitle=Ketamine"
+                 "%20trial%203&amp;rft.jtitle=Pain%20Medicine&amp;rft.au=Torres%20A&amp;"
+                 "rft.au=Li%20B&amp;rft.date=2021-06-01&amp;rft_id=https%3A%2F%2Fexample.org"
+                 "%2Ftrials%2F3\"></span>"));
+  // A link that is not a web link is shown as text, never made a link.
+  CHECK(contains(b, "<h2>A page behind a script link</h2>"));
+  CHECK_FALSE(contains(b, "javascript:"));
+  CHECK(contains(b, "<span class=\"badge type-clinic\">Clinic page</span>"));
+  // Pages, and the JSON of this page, keep the collection.
+  const std::string page_link = "/cgi-bin/medsearch.cgi?collection=Ketamine+%26+CRPS+%3Creview%3E";
+  CHECK(contains(b, "<a rel=\"next\" href=\"" + page_link + "&amp;page=2\">Next</a>"));
+  CHECK(contains(b, "<a href=\"" + page_link + "&amp;page=3\">3</a>"));
+  CHECK(contains(b, "<a href=\"" + page_link + "&amp;format=json\" type=\"application/json\">"));
+  // Only included items: not the excluded, the maybe, nor another collection's.
+  for (const char* hidden : {"Excluded trial", "Maybe trial", "Secret trial", "not an RCT"})
+    CHECK_FALSE(contains(b, hidden));
+
+  CgiResponse third = get_collection(kPublishedParam + "&page=3");
+  CHECK(contains(third.body, "12 included items, showing 11–12"));
+  CHECK(contains(third.body, "<ol class=\"hits\" start=\"11\">"));
+  CHECK(contains(third.body, "Ketamine trial 12"));
+  CHECK_FALSE(contains(third.body, "rel=\"next\""));
+
+  CgiResponse empty = get_collection("collection=empty");
+  CHECK(empty.status == 200);
+  CHECK(contains(empty.body, "No included items"));
+  CHECK(contains(empty.body, "No items are included in this collection yet."));
+  CHECK_FALSE(contains(empty.body, "<ol class=\"hits\""));
+  CHECK_FALSE(contains(empty.body, "class=\"description\""));
+}
+
+TEST_CASE("Collection pages are clamped to the pages the collection has", "[cgi][collection]") {
+  struct Case {
+    const char* page;
+    uint64_t shown;  // the page answered
+    const char* first_title;
+  };
+  const Case cases[] = {
+      {"", 1, "https://evil.example"},
+      {"&page=0", 1, "https://evil.example"},
+      {"&page=-1", 1, "https://evil.example"},
+      {"&page=abc", 1, "https://evil.example"},
+      {"&page=2", 2, "Ketamine trial 6"},
+      {"&page=3", 3, "Ketamine trial 11"},
+      {"&page=4", 3, "Ketamine trial 11"},
+      {"&page=999999999", 3, "Ketamine trial 11"},
+      {"&page=99999999999999999999", 3, "Ketamine trial 11"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.page);
+    auto json = json_body(get_collection(kPublishedParam + c.page + "&format=json"));
+    CHECK(number(json, "page") == static_cast<double>(c.shown));
+    const auto& items = json.find("items")->items();
+    REQUIRE_FALSE(items.empty());
+    CHECK(contains(items.front().text("url") + items.front().text("title"), c.first_title));
+    CgiResponse html = get_collection(kPublishedParam + c.page);
+    CHECK(html.status == 200);
+    CHECK(contains(html.body, "<span class=\"current\" aria-current=\"page\">" +
+                                  std::to_string(c.shown) + "</span>"));
+    CHECK_FALSE(contains(html.body, "page=4"));
+  }
+  auto empty = json_body(get_collection("collection=empty&page=7&format=json"));
+  CHECK(number(empty, "page") == 1);
+  CHECK(number(empty, "total") == 0);
+  CHECK(empty.find("items")->items().empty());
+}
+
+TEST_CASE("Collection JSON holds the snapshots exactly as the store has them",
+          "[cgi][collection]") {
+  auto store = CollectionStore::open_read_only(collection_fixture().store_path);
+  REQUIRE(store);
+  auto included = store->items(kPublished, ScreeningStatus::kInclude);
+  REQUIRE(included);
+  REQUIRE(included->size() == 12);
+  std::vector<std::string> keys;
+  for (const char* page : {"1", "2", "3"}) {
+    CgiResponse r = get_collection(kPublishedParam + "&format=json&page=" + page);
+    CHECK(r.status == 200);
+    JsonValue json = json_body(r);
+    CHECK(json.text("collection") == kPublished);
+    CHECK(json.text("description") == "Trials and reviews " + kXss);
+    CHECK(number(json, "total") == 12);
+    CHECK(number(json, "per_page") == 5);
+    for (const JsonValue& item : json.find("items")->items()) {
+      ItemSnapshot from_page = snapshot_from_json(item);
+      const ItemSnapshot& stored = (*included)[keys.size()].snapshot;
+      CHECK(from_page.key == stored.key);
+      CHECK(from_page.doc.title == stored.doc.title);
+      CHECK(from_page.doc.authors == stored.doc.authors);
+      CHECK(from_page.doc.doi == stored.doc.doi);
+      CHECK(from_page.doc.description == stored.doc.description);
+      CHECK(from_page.accessed == stored.accessed);
+      // Every member write_snapshot_members writes, and nothing of the screening.
+      JsonWriter expected;
+      expected.begin_object();
+      write_snapshot_members(expected, stored);
+      expected.end_object();
+      CHECK(item.find("reason") == nullptr);
+      CHECK(item.find("note") == nullptr);
+      auto reparsed = parse_json(expected.str());
+      REQUIRE(reparsed);
+      CHECK(snapshot_from_json(*reparsed).doc.url == from_page.doc.url);
+      keys.push_back(from_page.key);
+    }
+  }
+  CHECK(keys == collection_fixture().included_keys);
+}
+
+TEST_CASE("Unpublished and missing collections get the same 404", "[cgi][collection]") {
+  for (bool json : {false, true}) {
+    INFO("json " << json);
+    std::string suffix = json ? "&format=json" : "";
+    CgiResponse unpublished = get_collection("collection=private" + suffix);
+    CgiResponse missing = get_collection("collection=gone" + suffix);
+    CgiResponse neither = get_collection("collection=nothing" + suffix);
+    CgiResponse blank = get_collection("collection=" + suffix);
+    for (const CgiResponse* r : {&unpublished, &missing, &neither, &blank}) {
+      CHECK(r->status == 404);
+      CHECK(r->body == unpublished.body);
+      CHECK(r->content_type == unpublished.content_type);
+      CHECK_FALSE(contains(r->body, "private"));
+      CHECK_FALSE(contains(r->body, "Secret"));
+      CHECK_FALSE(contains(r->body, collection_fixture().dir.path()));
+    }
+    if (json) {
+      CHECK(json_body(missing).text("error") == "There is no published collection by that name.");
+    } else {
+      CHECK(contains(missing.body, "<h1>Not found</h1>"));
+      CHECK(format_cgi_response(missing, false).rfind("Status: 404 Not Found\r\n", 0) == 0);
+    }
+    // The site owner learns from the log that a published name is missing.
+    CHECK(contains(missing.log, "'gone'"));
+  }
+  // Without the configuration, even an existing collection is not shown.
+  CgiRequest request;
+  request.query_string = kPublishedParam;
+  CHECK(handler().handle(request).status == 404);
+}
+
+TEST_CASE("A collection page with a search, filters or sort is a 400", "[cgi][collection]") {
+  for (const char* extra :
+       {"&q=ketamine", "&type=research", "&like=42", "&sort=-date", "&year=2020"}) {
+    INFO(extra);
+    CgiResponse r = get_collection(kPublishedParam + extra);
+    CHECK(r.status == 400);
+    CHECK(contains(r.body, "ask for a search (q) or a collection, not both"));
+    CHECK(get_collection(kPublishedParam + extra + "&format=json").status == 400);
+  }
+  CHECK(get_collection(kPublishedParam + "&q=").status == 200);
+  CHECK(get_collection(kPublishedParam + "&q=+").status == 200);
+}
+
+TEST_CASE("A missing or corrupt collections store is a 500 without paths", "[cgi][collection]") {
+  TempDir dir;
+  std::ofstream(dir / "corrupt.sqlite") << std::string(4096, 'x');
+  std::ofstream(dir / "empty.sqlite");
+  for (const char* file : {"missing.sqlite", "corrupt.sqlite", "empty.sqlite"}) {
+    INFO(file);
+    CgiConfig config = collection_config();
+    config.collections_path = dir / file;
+    auto h = CgiHandler::create(config);
+    REQUIRE(h);
+    for (const char* suffix : {"", "&format=json"}) {
+      CgiRequest request;
+      request.query_string = kPublishedParam + suffix;
+      CgiResponse r = h->handle(request);
+      CHECK(r.status == 500);
+      CHECK(contains(r.body, "The collection is not available."));
+      CHECK_FALSE(contains(r.body, dir.path()));
+      CHECK_FALSE(contains(r.body, file));
+      CHECK(contains(r.log, file));
+    }
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "missing.sqlite"));
+  CHECK(std::filesystem::file_size(dir / "empty.sqlite") == 0);
+}
+
+TEST_CASE("XSS payloads stored in a collection come back escaped in every context",
+          "[cgi][collection]") {
+  for (const char* method : {"GET", "HEAD"}) {
+    INFO(method);
+    CgiResponse r = get_collection(kPublishedParam, method);
+    std::string out = format_cgi_response(r, false);
+    CHECK_FALSE(contains(out, "<script"));
+    CHECK_FALSE(contains(out, "<img"));
+    CHECK_FALSE(contains(out, "\"'>"));
+    CHECK_FALSE(contains(out, "<review>"));
+    const std::string escaped = html_escape(kXss);
+    // Text: title, site, journal, byline, DOI and snippet.
+    CHECK(contains(r.body, "\">" + escaped + "</a></h2>"));
+    CHECK(contains(r.body, "<span class=\"site\">" + escaped + "</span>"));
+    CHECK(contains(r.body,
+                   "<p class=\"byline\">" + escaped + ", Smith J · <cite>" + escaped + "</cite>"));
+    CHECK(contains(r.body, "<p class=\"snippet\">" + escaped + "</p>"));
+    CHECK(contains(r.body, ">10.1000/" + escaped + "</a></p>"));
+    // Attributes: the item's link and the COinS title.
+    CHECK(contains(r.body,
+                   "<a href=\"https://evil.example/a?x=&quot;&gt;&lt;script&gt;alert(3)"
+                   "&lt;/script&gt;\">"));
+    CHECK(contains(r.body, "rft.atitle=" + kev(kXss) + "&amp;"));
+    CHECK(contains(r.body, "rft.au=" + kev(kXss) + "&amp;"));
+    // URLs: the DOI link is percent-encoded; the page links carry the name so.
+    CHECK(contains(r.body,
+                   "href=\"https://doi.org/10.1000/%22%27%3E%3Cscript%3Ealert%281%29%3C"
+                   "/script%3E%3Cimg%20src%3Dx%20onerror%3Dalert%282%29%3E\""));
+    CHECK(contains(r.body, "?collection=Ketamine+%26+CRPS+%3Creview%3E&amp;page=2"));
+  }
+  // A name in the request is never echoed, whatever it holds.
+  CgiResponse evil = get_collection("collection=" + url_encode(kXss));
+  CHECK(evil.status == 404);
+  CHECK_FALSE(contains(evil.body, "<script"));
+  CHECK_FALSE(contains(evil.body, "alert"));
+}
+
+TEST_CASE("HEAD of a collection page has the headers of GET and no body", "[cgi][collection]") {
+  for (const char* suffix : {"", "&format=json", "&page=2"}) {
+    INFO(suffix);
+    CgiResponse get_response = get_collection(kPublishedParam + suffix);
+    CgiResponse head = get_collection(kPublishedParam + suffix, "HEAD");
+    CHECK(head.status == 200);
+    std::string head_out = format_cgi_response(head, true);
+    CHECK(head_out == header_block(get_response));
+    CHECK(head_out.size() == head_out.find("\r\n\r\n") + 4);
+  }
+  CgiResponse missing = get_collection("collection=gone", "HEAD");
+  CHECK(missing.status == 404);
+  CHECK(format_cgi_response(missing, true).rfind("Status: 404 Not Found\r\n", 0) == 0);
+}
+
+TEST_CASE("Serving collections never writes to the store", "[cgi][collection]") {
+  // A copy, so that the other tests' store is not the one being watched.
+  TempDir dir;
+  std::string path = dir / "collections.sqlite";
+  std::filesystem::copy_file(collection_fixture().store_path, path);
+  auto listing = [&] {
+    std::set<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+      names.insert(entry.path().filename().string());
+    return names;
+  };
+  auto modified = [&] {
+    struct stat info {};
+    REQUIRE(stat(path.c_str(), &info) == 0);
+    return std::pair{info.st_mtim.tv_sec, info.st_mtim.tv_nsec};
+  };
+  std::string bytes = read_file(path);
+  auto mtime = modified();
+  auto files = listing();
+  REQUIRE(files == std::set<std::string>{"collections.sqlite"});
+
+  CgiConfig config = collection_config();
+  config.collections_path = path;
+  auto h = CgiHandler::create(config);
+  REQUIRE(h);
+  for (const std::string& query :
+       {kPublishedParam, kPublishedParam + "&format=json", kPublishedParam + "&page=3",
+        std::string("collection=empty"), std::string("collection=gone"),
+        std::string("collection=private"), kPublishedParam + "&q=x"}) {
+    for (const char* method : {"GET", "HEAD", "POST"}) {
+      CgiRequest request;
+      request.method = method;
+      request.query_string = query;
+      h->handle(request);
+      CHECK(listing() == files);  // no -journal, -wal or -shm, even for a moment after
+    }
+  }
+  CHECK(read_file(path) == bytes);
+  CHECK(modified() == mtime);
+  CHECK(listing() == files);
 }

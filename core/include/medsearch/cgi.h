@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,11 +31,17 @@ inline constexpr size_t kCgiMaxQueryStringBytes = 8192;
 inline constexpr uint32_t kCgiMaxPage = 100;
 inline constexpr uint32_t kCgiMaxPerPage = 50;
 inline constexpr size_t kCgiMaxFilterValues = 20;  // per filter parameter
+// A collection lists everything it holds, so its pages go further than a
+// search's; the handler clamps to the collection's last page.
+inline constexpr uint32_t kCgiMaxCollectionPage = 1000000;
 
-// The parameters of one search request, decoded and checked.
+// The parameters of one request (a search, or a published collection),
+// decoded and checked.
 struct CgiParams {
   std::string query;  // q, at most kCgiMaxQueryBytes
-  uint32_t page = 1;  // 1..kCgiMaxPage (out-of-range values are clamped)
+  // 1..kCgiMaxPage, or 1..kCgiMaxCollectionPage for a collection
+  // (out-of-range values are clamped)
+  uint32_t page = 1;
   SortOrder sort = SortOrder::kRelevance;
   std::vector<std::string> sites, types, evidence, concepts;
   std::string years;        // "2015" or "2015..2024"
@@ -42,6 +49,9 @@ struct CgiParams {
   bool json = false;        // format=json
   bool opensearch = false;  // opensearch=1
   bool css = false;         // css=1: the stylesheet
+  // collection=NAME: a published collection's page instead of a search;
+  // never together with q, like, filters or sort.
+  std::optional<std::string> collection;
 
   bool has_filters() const {
     return !sites.empty() || !types.empty() || !evidence.empty() || !concepts.empty() ||
@@ -50,8 +60,9 @@ struct CgiParams {
 };
 
 // Reads and checks the parameters. Fails (a 400) on an over-long query, an
-// unknown sort order, a bad filter value or format; unknown parameters are
-// ignored, as browsers and crawlers add their own.
+// unknown sort order, a bad filter value or format, or a collection asked for
+// together with a search; unknown parameters are ignored, as browsers and
+// crawlers add their own.
 Result<CgiParams> parse_cgi_params(const std::multimap<std::string, std::string>& params);
 
 // The site owner's configuration (docs/cgi.md).
@@ -62,6 +73,11 @@ struct CgiConfig {
   std::vector<std::string> facets = {"site", "year", "type", "evidence"};
   std::string templates;  // template directory; default_template_dir() when empty
   std::string base_url;   // absolute URL of the CGI, for OpenSearch; else from the request
+  // collection = NAME (repeatable): the only collections ?collection= shows.
+  std::vector<std::string> collections;
+  // collections = PATH: the store, opened read-only; parse_cgi_config sets the
+  // default, collections.sqlite beside the first index.
+  std::string collections_path;
 };
 
 // Parses "key = value" lines ('#' starts a comment line); `path` is used in

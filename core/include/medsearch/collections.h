@@ -183,6 +183,14 @@ Result<std::vector<CollectionItem>> list_included_items(const std::string& path,
 // Today's date in UTC, YYYY-MM-DD (the access date of new items).
 std::string utc_date_today();
 
+// Whether `name` can name a collection: 1-100 characters of UTF-8, no control
+// characters, not all spaces. The message says what is wrong.
+Status check_collection_name(const std::string& name);
+
+// Where the store lives when none is named: collections.sqlite beside the
+// (first) index, "var/index" -> "var/collections.sqlite".
+std::string default_collections_path(const std::string& index);
+
 class JsonWriter;
 class JsonValue;
 
