@@ -118,7 +118,8 @@ constexpr const char* kHelp =
     "Serves a search page for GET and HEAD requests. Parameters: q, page, sort\n"
     "(relevance, date, -date), the filters site, year (2015 or 2015..2024), type,\n"
     "evidence and concept (repeatable), like (more like this document), format=json,\n"
-    "opensearch=1 (OpenSearch description) and css=1 (the stylesheet).\n\n"
+    "opensearch=1 (OpenSearch description) and css=1 (the stylesheet); or\n"
+    "collection=NAME (a published collection's included items) with page and format.\n\n"
     "FastCGI: when a FastCGI server starts it with a listening socket on fd 0\n"
     "(e.g. lighttpd's fastcgi.server with \"bin-path\"), the same program answers\n"
     "request after request, keeping the configuration and the index open.\n\n"
@@ -130,7 +131,9 @@ constexpr const char* kHelp =
     "  per_page = 10             (results per page, 1-50)\n"
     "  facets = site,year,type,evidence  (sidebar; also concept; empty for none)\n"
     "  templates = /path/to/dir  (page templates; default: the installed ones)\n"
-    "  base_url = https://example.org/cgi-bin/medsearch.cgi  (for OpenSearch)\n\n"
+    "  base_url = https://example.org/cgi-bin/medsearch.cgi  (for OpenSearch)\n"
+    "  collection = NAME         (repeatable: published read-only at ?collection=NAME)\n"
+    "  collections = /path/to/collections.sqlite  (default: beside the first index)\n\n"
     "See docs/cgi.md.\n";
 
 }  // namespace

@@ -662,6 +662,10 @@ struct CollectionFixture {
     for (int i = 3; i <= 12; ++i)
       candidates.push_back(candidate("https://example.org/trials/" + std::to_string(i),
                                      "Ketamine trial " + std::to_string(i)));
+    // A long abstract: the page shows its start, cut at a word.
+    std::string abstract;
+    for (int i = 0; i < 40; ++i) abstract += "Ketamine relieved pain in most adults. ";
+    candidates[3].snapshot.doc.description = abstract + "END";
     candidates.push_back(candidate("https://example.org/excluded", "Excluded trial"));
     candidates.push_back(candidate("https://example.org/maybe", "Maybe trial"));
     REQUIRE(store->add(kPublished, candidates, "added", AddMode::kExplicit));
@@ -785,6 +789,13 @@ TEST_CASE("A published collection lists its included items in the page layout",
   CHECK(contains(b, "<span class=\"badge evidence\">Randomised trial</span>"));
   CHECK(contains(b, "<p class=\"byline\">Torres A, Li B · <cite>Pain Medicine</cite></p>"));
   CHECK(contains(b, "<p class=\"snippet\">An abstract of Ketamine trial 3.</p>"));
+  size_t long_snippet = b.find("<p class=\"snippet\">Ketamine relieved pain");
+  REQUIRE(long_snippet != std::string::npos);
+  std::string snippet = b.substr(long_snippet, b.find("</p>", long_snippet) - long_snippet);
+  CHECK(snippet.size() < 360);
+  const std::string cut_end = "most adults.…";
+  CHECK(snippet.rfind(cut_end) == snippet.size() - cut_end.size());
+  CHECK_FALSE(contains(b, "END"));
   CHECK(contains(b,
                  "<span class=\"Z3988\" title=\"ctx_ver=Z39.88-2004&amp;rft_val_fmt=info%3Aofi"
                  "%2Ffmt%3Akev%3Amtx%3Ajournal&amp;rft.genre=article&amp;rft.atitle=Ketamine"
