@@ -415,13 +415,6 @@ std::vector<QueryWord> correctable_words(const std::string& query) {
   return words;
 }
 
-// The concept id of a concept term (inverse of schema::concept_term).
-std::string concept_id_of(std::string_view term) {
-  term.remove_prefix(schema::kConcept.size());
-  if (!term.empty() && term[0] == ':') term.remove_prefix(1);
-  return std::string(term);
-}
-
 // A facet's value for every document, read once per index revision, so that
 // counting a match set costs an array lookup per document and facet instead of
 // reading each document's values or terms.
@@ -446,30 +439,40 @@ FacetColumn read_slot_column(const Xapian::Database& db, unsigned slot) {
   return column;
 }
 
-// The concepts of each document, from the postings of the concept terms.
+// The concepts of each document, from its concepts slot (kSlotConcepts: the
+// ids joined by kConceptSeparator), read in docid order.
 FacetColumn read_concept_column(const Xapian::Database& db) {
   FacetColumn column;
   column.multi = true;
   const size_t documents = size_t(db.get_lastdocid()) + 1;
-  std::vector<std::pair<Xapian::docid, uint32_t>> postings;
-  const std::string prefix(schema::kConcept);
-  for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
-    const auto code = static_cast<uint32_t>(column.values.size());
-    column.values.push_back(concept_id_of(*t));
-    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p)
-      postings.emplace_back(*p, code);
-  }
   column.offsets.assign(documents + 1, 0);
-  for (const auto& [did, code] : postings) ++column.offsets[did + 1];
-  for (size_t d = 1; d <= documents; ++d) column.offsets[d] += column.offsets[d - 1];
-  column.codes.resize(postings.size());
-  std::vector<uint32_t> next(column.offsets.begin(), column.offsets.end() - 1);
-  for (const auto& [did, code] : postings) column.codes[next[did]++] = code;
+  std::unordered_map<std::string, uint32_t> codes;
+  Xapian::docid filled = 0;  // offsets are final up to and including this docid
+  for (auto it = db.valuestream_begin(schema::kSlotConcepts);
+       it != db.valuestream_end(schema::kSlotConcepts); ++it) {
+    const Xapian::docid did = it.get_docid();
+    const auto start = static_cast<uint32_t>(column.codes.size());
+    for (Xapian::docid d = filled + 1; d <= did; ++d) column.offsets[d] = start;
+    const std::string value = *it;
+    for (size_t from = 0; from < value.size();) {
+      size_t end = value.find(schema::kConceptSeparator, from);
+      if (end == std::string::npos) end = value.size();
+      auto [known, added] = codes.emplace(value.substr(from, end - from),
+                                          static_cast<uint32_t>(column.values.size()));
+      if (added) column.values.push_back(known->first);
+      column.codes.push_back(known->second);
+      from = end + 1;
+    }
+    column.offsets[did + 1] = static_cast<uint32_t>(column.codes.size());
+    filled = did + 1;
+  }
+  for (size_t d = filled + 1; d <= documents; ++d)
+    column.offsets[d] = static_cast<uint32_t>(column.codes.size());
   return column;
 }
 
 // Where a facet's values come from: a column read beforehand, or each
-// matching document (its value slot, or its concept terms) as it comes.
+// matching document's value slot as it comes.
 struct FacetSource {
   const FacetColumn* column = nullptr;
   unsigned slot = 0;
@@ -545,13 +548,12 @@ class FacetCountSpy : public Xapian::MatchSpy {
       if (!value.empty()) count(i, value);
       return;
     }
-    const std::string prefix(schema::kConcept);
-    Xapian::TermIterator it = doc.termlist_begin();
-    it.skip_to(prefix);
-    for (; it != doc.termlist_end(); ++it) {
-      const std::string& term = *it;
-      if (term.compare(0, prefix.size(), prefix) != 0) break;
-      count(i, concept_id_of(term));
+    const std::string value = doc.get_value(schema::kSlotConcepts);
+    for (size_t from = 0; from < value.size();) {
+      size_t end = value.find(schema::kConceptSeparator, from);
+      if (end == std::string::npos) end = value.size();
+      count(i, value.substr(from, end - from));
+      from = end + 1;
     }
   }
 

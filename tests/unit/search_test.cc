@@ -311,6 +311,41 @@ TEST_CASE("facet counts equal a brute-force count over the whole match set", "[s
   CHECK_FALSE(searcher.search("pain", unknown));
 }
 
+TEST_CASE("facets read from each match equal facets from columns", "[search][facets]") {
+  // A fresh searcher reads the values of each match when they are few (a CGI
+  // request); one that has searched before uses columns of the whole index.
+  SearchOptions options;
+  options.facet_values = 1000;
+  options.facets = {"site", "year", "type", "evidence", "concept"};
+  for (const char* query : {"allodynia", "crps", "ketamine infusion", "NMDA", "pain OR ketamine"}) {
+    INFO("query: " << query);
+    Searcher fresh = open_searcher();
+    Searcher warm = open_searcher();
+    REQUIRE(warm.search("pain", options));
+    auto read = fresh.search(query, options);
+    auto columns = warm.search(query, options);
+    REQUIRE(read);
+    REQUIRE(columns);
+    CHECK(read->total == columns->total);
+    REQUIRE(read->facets.size() == columns->facets.size());
+    bool any_concept = false;
+    for (size_t i = 0; i < read->facets.size(); ++i) {
+      const Facet& a = read->facets[i];
+      const Facet& b = columns->facets[i];
+      INFO("facet " << a.name);
+      CHECK(a.distinct == b.distinct);
+      REQUIRE(a.values.size() == b.values.size());
+      for (size_t k = 0; k < a.values.size(); ++k) {
+        CHECK(a.values[k].value == b.values[k].value);
+        CHECK(a.values[k].label == b.values[k].label);
+        CHECK(a.values[k].count == b.values[k].count);
+      }
+      any_concept = any_concept || (a.name == "concept" && !a.values.empty());
+    }
+    CHECK(any_concept);
+  }
+}
+
 TEST_CASE("spelling: suggestions for unknown words, never for vocabulary terms",
           "[search][spelling]") {
   auto typo = search("neuropatic pain");
