@@ -97,7 +97,7 @@ int run(int argc, char** argv) {
   std::string queries_path, run_name = "medsearch", timings_path;
   uint32_t limit = 10, offset = 0;
   std::string sort = "relevance", facets, like, years;
-  std::vector<std::string> sites, types, evidence;
+  std::vector<std::string> sites, types, evidence, concepts;
   size_t facet_values = 10;
   std::string bm25;
   double shard_timeout = OpenOptions{}.timeout_ms / 1000.0;
@@ -119,6 +119,8 @@ int run(int argc, char** argv) {
       "evidence", po::value(&evidence)->composing(),
       "only this evidence: rct, meta-analysis, review, guideline, case-report, observational")(
       "year", po::value(&years), "only these years: 2021, 2015..2024, 2020.. or ..2019")(
+      "concept", po::value(&concepts)->composing(),
+      "only documents about this concept, an id or a name (repeatable: all of them)")(
       "facets", po::value(&facets),
       "count the matches by site,year,type,evidence,concept (comma-separated)")(
       "facet-values", po::value(&facet_values)->default_value(10), "values shown per facet")(
@@ -174,8 +176,8 @@ int run(int argc, char** argv) {
     throw cli::UsageError("give a query or --queries FILE, not both");
   if (queries_path.empty() && !timings_path.empty())
     throw cli::UsageError("--timings needs --queries");
-  bool has_filter =
-      !like.empty() || !sites.empty() || !types.empty() || !evidence.empty() || !years.empty();
+  bool has_filter = !like.empty() || !sites.empty() || !types.empty() || !evidence.empty() ||
+                    !years.empty() || !concepts.empty();
   if (query.empty() && queries_path.empty() && !has_filter) throw cli::UsageError("no query given");
   auto sort_order = parse_sort_order(sort);
   if (!sort_order) throw cli::UsageError("--sort: " + sort_order.error());
@@ -210,6 +212,7 @@ int run(int argc, char** argv) {
   options.types = types;
   options.evidence = evidence;
   options.years = years;
+  options.concepts = concepts;
   options.facets = facet_names;
   options.facet_values = facet_values;
   options.like = like;

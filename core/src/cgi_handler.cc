@@ -198,16 +198,6 @@ std::vector<std::string>* filter_list(CgiParams& params, const std::string& name
   return nullptr;
 }
 
-// The query text the Searcher runs: concept filters have no SearchOptions
-// field, so they are added as required concept terms (+concept:ID).
-std::string query_with_concepts(const CgiParams& params) {
-  if (params.concepts.empty()) return params.query;
-  std::string text;
-  if (!trim(params.query).empty()) text = "(" + params.query + ")";
-  for (const auto& id : params.concepts) text += (text.empty() ? "" : " ") + ("+concept:" + id);
-  return text;
-}
-
 const char* sort_value(SortOrder sort) {
   switch (sort) {
     case SortOrder::kDate:
@@ -403,11 +393,12 @@ struct CgiHandler::Impl {
     options.types = params->types;
     options.evidence = params->evidence;
     options.years = params->years;
+    options.concepts = params->concepts;
     options.facets = config.facets;
     options.like = params->like;
     std::string log;
     auto start = std::chrono::steady_clock::now();
-    auto found = run_search(query_with_concepts(*params), options, log);
+    auto found = run_search(params->query, options, log);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::string user_note;

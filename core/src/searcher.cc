@@ -1027,6 +1027,10 @@ struct Searcher::Impl {
       any_of(options.types, type_query);
       any_of(options.evidence, evidence_query);
       if (!options.years.empty()) all.push_back(year_query(options.years, &explain));
+      for (const auto& value : options.concepts) {
+        all.emplace_back(concept_field_term(value, &explain));
+        explain.filters.push_back("concept: " + value);
+      }
     } catch (const Xapian::QueryParserError& e) {
       return fail(e.get_msg());
     }

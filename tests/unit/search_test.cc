@@ -311,6 +311,34 @@ TEST_CASE("facet counts equal a brute-force count over the whole match set", "[s
   CHECK_FALSE(searcher.search("pain", unknown));
 }
 
+TEST_CASE("concept filters restrict matches like required concept terms", "[search]") {
+  auto ids_of = [](const SearchResults& r) {
+    std::set<std::string> out;
+    for (const auto& hit : r.hits) out.insert(hit.doc.id);
+    return out;
+  };
+  SearchOptions all;
+  all.limit = 1000;
+  all.collapse = false;
+  SearchOptions filtered = all;
+  filtered.concepts = {"crps"};
+  auto required = search("pain +concept:crps", all);
+  auto by_option = search("pain", filtered);
+  REQUIRE_FALSE(by_option.hits.empty());
+  CHECK(ids_of(by_option) == ids_of(required));
+  CHECK(ids_of(by_option).size() < ids_of(search("pain", all)).size());
+  // A broken query falls back to words and keeps the filter.
+  auto fallback = search("pain AND (", filtered);
+  CHECK_FALSE(fallback.notes.empty());
+  CHECK(ids_of(fallback) == ids_of(by_option));
+  // By name too; an unknown concept is an error, not an empty page.
+  filtered.concepts = {"complex regional pain syndrome"};
+  CHECK(ids_of(search("pain", filtered)) == ids_of(by_option));
+  filtered.concepts = {"no-such-concept"};
+  Searcher searcher = open_searcher();
+  CHECK_FALSE(searcher.search("pain", filtered));
+}
+
 TEST_CASE("facets read from each match equal facets from columns", "[search][facets]") {
   // A fresh searcher reads the values of each match when they are few (a CGI
   // request); one that has searched before uses columns of the whole index.

@@ -47,9 +47,10 @@ struct SearchOptions {
   std::vector<std::string> facets;
   size_t facet_values = 10;
   // Filters, applied as if written in the query: any of `sites` (host), any
-  // of `types`, any of `evidence`, and a year or range ("2021",
-  // "2015..2024", "2020..", "..2019").
-  std::vector<std::string> sites, types, evidence;
+  // of `types`, any of `evidence`, a year or range ("2021", "2015..2024",
+  // "2020..", "..2019"), and every one of `concepts` (ids or names, as
+  // concept:). They restrict the matches and do not weigh in the ranking.
+  std::vector<std::string> sites, types, evidence, concepts;
   std::string years;
   // Pseudo-relevance feedback: the query is run again with the most telling
   // words and concepts of its first results added at a lower weight (only
