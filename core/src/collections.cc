@@ -86,7 +86,7 @@ constexpr const char* kStatusNames[] = {"unscreened", "include", "exclude", "may
 // A prepared statement; finalized on destruction.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
+  Statement(sqlite3* db, const char* sql) {
     if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) statement_ = nullptr;
   }
   ~Statement() { sqlite3_finalize(statement_); }
@@ -111,7 +111,6 @@ class Statement {
   }
 
  private:
-  sqlite3* db_;
   sqlite3_stmt* statement_ = nullptr;
 };
 
