@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -77,6 +78,26 @@ std::string band_term(uint64_t hash, int band) {
 
 std::string vocabulary_fingerprint(const Vocabulary* vocabulary) {
   return vocabulary ? hex64(fnv1a64(vocabulary->serialise())) : "none";
+}
+
+// Near-copies among `loaded` (documents sharing a SimHash band term, found in
+// different writers) get one collapse key, the first one's. Calls
+// `replace(j)` for each document j whose key it changed.
+void share_collapse_keys(std::vector<Xapian::Document>& loaded,
+                         const std::function<void(size_t)>& replace) {
+  for (size_t j = 1; j < loaded.size(); ++j) {
+    uint64_t hash_j = std::stoull(loaded[j].get_value(schema::kSlotSimhash), nullptr, 16);
+    for (size_t i = 0; i < j; ++i) {
+      uint64_t hash_i = std::stoull(loaded[i].get_value(schema::kSlotSimhash), nullptr, 16);
+      std::string key = loaded[i].get_value(schema::kSlotCollapse);
+      if (std::popcount(hash_i ^ hash_j) > kNearDuplicateBits) continue;
+      if (loaded[j].get_value(schema::kSlotCollapse) != key) {
+        loaded[j].add_value(schema::kSlotCollapse, key);
+        replace(j);
+      }
+      break;
+    }
+  }
 }
 
 }  // namespace
@@ -547,19 +568,8 @@ Result<uint64_t> IndexWriter::reconcile_shards(const std::vector<IndexWriter*>& 
     for (const auto& places : groups(std::string(schema::kSimhashBand))) {
       std::vector<Xapian::Document> loaded;
       for (const Place& p : places) loaded.push_back(db(p).get_document(p.did));
-      for (size_t j = 1; j < loaded.size(); ++j) {
-        uint64_t hash_j = std::stoull(loaded[j].get_value(schema::kSlotSimhash), nullptr, 16);
-        for (size_t i = 0; i < j; ++i) {
-          uint64_t hash_i = std::stoull(loaded[i].get_value(schema::kSlotSimhash), nullptr, 16);
-          std::string key = loaded[i].get_value(schema::kSlotCollapse);
-          if (std::popcount(hash_i ^ hash_j) > kNearDuplicateBits) continue;
-          if (loaded[j].get_value(schema::kSlotCollapse) != key) {
-            loaded[j].add_value(schema::kSlotCollapse, key);
-            db(places[j]).replace_document(places[j].did, loaded[j]);
-          }
-          break;
-        }
-      }
+      share_collapse_keys(
+          loaded, [&](size_t j) { db(places[j]).replace_document(places[j].did, loaded[j]); });
     }
     for (IndexWriter* shard : shards)
       if (Status s = shard->commit(); !s) return std::move(s).take_error();
@@ -602,19 +612,7 @@ Result<uint64_t> IndexWriter::absorb_shards(const std::vector<std::string>& shar
     for (const auto& docs : shared_terms(db, std::string(schema::kSimhashBand))) {
       std::vector<Xapian::Document> loaded;
       for (Xapian::docid did : docs) loaded.push_back(db.get_document(did));
-      for (size_t j = 1; j < loaded.size(); ++j) {
-        uint64_t hash_j = std::stoull(loaded[j].get_value(schema::kSlotSimhash), nullptr, 16);
-        for (size_t i = 0; i < j; ++i) {
-          uint64_t hash_i = std::stoull(loaded[i].get_value(schema::kSlotSimhash), nullptr, 16);
-          std::string key = loaded[i].get_value(schema::kSlotCollapse);
-          if (std::popcount(hash_i ^ hash_j) > kNearDuplicateBits) continue;
-          if (loaded[j].get_value(schema::kSlotCollapse) != key) {
-            loaded[j].add_value(schema::kSlotCollapse, key);
-            db.replace_document(docs[j], loaded[j]);
-          }
-          break;
-        }
-      }
+      share_collapse_keys(loaded, [&](size_t j) { db.replace_document(docs[j], loaded[j]); });
     }
     db.commit();
     return removed;
