@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "csv_reader.h"
 #include "medsearch/json.h"
 #include "process.h"
 
@@ -194,48 +195,6 @@ std::vector<BibEntry> parse_bibtex(const std::string& text) {
     entries.push_back(entry);
   }
   return entries;
-}
-
-// RFC 4180 records (CRLF line ends; quoted fields may hold commas, quotes, line breaks).
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::string> record;
-  std::string field;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == '"') {
-      for (++i;; ++i) {
-        REQUIRE(i < text.size());
-        if (text[i] == '"') {
-          if (i + 1 < text.size() && text[i + 1] == '"') {
-            field += '"';
-            ++i;
-          } else {
-            ++i;
-            break;
-          }
-        } else {
-          field += text[i];
-        }
-      }
-    }
-    if (text.compare(i, 2, "\r\n") == 0) {
-      record.push_back(std::move(field));
-      records.push_back(std::move(record));
-      record.clear();
-      field.clear();
-      i += 2;
-    } else if (text[i] == ',') {
-      record.push_back(std::move(field));
-      field.clear();
-      ++i;
-    } else {
-      REQUIRE(text[i] != '\n');
-      field += text[i++];
-    }
-  }
-  REQUIRE(record.empty());
-  return records;
 }
 
 }  // namespace
