@@ -3,7 +3,9 @@
 #include <gumbo.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "medsearch/text.h"
@@ -43,6 +45,119 @@ bool is_never_text(GumboTag tag) {
     default:
       return false;
   }
+}
+
+// Elements nested deeper than this are flattened before parsing (their text
+// is kept). Real pages nest a few dozen deep; gumbo 0.10 takes time quadratic
+// in the depth (100,000 nested <div>s: two minutes) and the walks below recurse.
+constexpr size_t kMaxNesting = 256;
+
+// The tree walks stop here: after limit_nesting, only the elements gumbo adds
+// itself (<html>, <tbody>, reopened formatting elements) go deeper than kMaxNesting.
+constexpr int kMaxWalkDepth = 1024;
+
+bool is_void_element(std::string_view name) {
+  for (std::string_view v : {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                             "meta", "param", "source", "track", "wbr"})
+    if (name == v) return true;
+  return false;
+}
+
+// Elements whose content is text up to their end tag, not markup.
+bool is_raw_text_element(std::string_view name) {
+  for (std::string_view r : {"script", "style", "textarea", "title", "xmp", "noembed", "iframe",
+                             "noframes", "plaintext"})
+    if (name == r) return true;
+  return false;
+}
+
+// Whether the start tag `opening` ends the open element `top` whose end tag
+// may be left out (HTML's "optional end tags": <p>, <li>, <td>...).
+bool implies_end(std::string_view opening, std::string_view top) {
+  if (top == "p") {
+    for (std::string_view b :
+         {"p",      "div",    "ul",  "ol",         "dl",      "li",       "dt",
+          "dd",     "table",  "pre", "blockquote", "section", "article",  "aside",
+          "header", "footer", "nav", "main",       "form",    "fieldset", "address",
+          "figure", "h1",     "h2",  "h3",         "h4",      "h5",       "h6"})
+      if (opening == b) return true;
+    return false;
+  }
+  if (top == "li") return opening == "li";
+  if (top == "dt" || top == "dd") return opening == "dt" || opening == "dd";
+  if (top == "td" || top == "th") return opening == "td" || opening == "th" || opening == "tr";
+  if (top == "tr") return opening == "tr";
+  if (top == "option") return opening == "option" || opening == "optgroup";
+  return false;
+}
+
+// `html` with the start and end tags of elements nested deeper than
+// kMaxNesting blanked out, judged by a linear scan that knows end tags,
+// void elements, raw text and optional end tags, but not the rest of HTML's
+// tree building. Pages that nest less come back unchanged.
+std::string limit_nesting(std::string html) {
+  std::vector<std::string> open;
+  std::map<std::string, size_t, std::less<>> open_count;  // end tags search only when it pays
+  size_t dropped = 0;  // start tags blanked whose end tags are still to come
+  const size_t n = html.size();
+  size_t pos = 0;
+  while ((pos = html.find('<', pos)) != std::string::npos) {
+    const size_t start = pos++;
+    if (html.compare(pos, 3, "!--") == 0) {
+      size_t end = html.find("-->", pos + 3);
+      pos = end == std::string::npos ? n : end + 3;
+      continue;
+    }
+    const bool closing = pos < n && html[pos] == '/';
+    size_t name_end = pos + (closing ? 1 : 0);
+    if (name_end >= n || !std::isalpha(static_cast<unsigned char>(html[name_end]))) continue;
+    const size_t name_start = name_end;
+    while (name_end < n &&
+           (std::isalnum(static_cast<unsigned char>(html[name_end])) || html[name_end] == '-'))
+      ++name_end;
+    const size_t tag_end = html.find('>', name_end);
+    if (tag_end == std::string::npos) break;
+    std::string name =
+        ascii_lower(std::string_view(html).substr(name_start, name_end - name_start));
+    auto blank = [&] { std::fill(html.begin() + start, html.begin() + tag_end + 1, ' '); };
+    pos = tag_end + 1;
+    if (closing) {
+      if (dropped > 0) {
+        blank();
+        --dropped;
+      } else if (auto it = open_count.find(name); it != open_count.end() && it->second > 0) {
+        while (!open.empty()) {
+          std::string top = std::move(open.back());
+          open.pop_back();
+          --open_count[top];
+          if (top == name) break;
+        }
+      }
+      continue;
+    }
+    if (is_raw_text_element(name)) {
+      // Its end tag, in any case; the scan goes on from there.
+      size_t end = pos;
+      while ((end = html.find("</", end)) != std::string::npos &&
+             !equals_nocase(std::string_view(html).substr(end + 2, name.size()), name))
+        end += 2;
+      pos = end == std::string::npos ? n : end;
+      continue;
+    }
+    if (is_void_element(name) || html[tag_end - 1] == '/') continue;
+    while (!open.empty() && implies_end(name, open.back())) {
+      --open_count[open.back()];
+      open.pop_back();
+    }
+    if (open.size() >= kMaxNesting) {
+      blank();
+      ++dropped;
+      continue;
+    }
+    ++open_count[name];
+    open.push_back(std::move(name));
+  }
+  return html;
 }
 
 // Page furniture: navigation, site header and footer, sidebars, forms.
@@ -173,7 +288,7 @@ class BlockCollector {
 // inside an <article> the header holds the title and byline.
 void collect_text(const GumboNode* node, BlockCollector& out, bool in_link, bool drop_header,
                   int depth) {
-  if (depth > 400) return;  // pathological nesting: gumbo caps it too, but be sure
+  if (depth > kMaxWalkDepth) return;
   if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_CDATA) {
     out.text(node->v.text.text, in_link);
     return;
@@ -254,7 +369,7 @@ bool contains_link(const GumboNode* node) {
 }
 
 void walk(const GumboNode* node, HtmlPage& page, Candidates& found, int depth) {
-  if (node->type != GUMBO_NODE_ELEMENT || depth > 400) return;
+  if (node->type != GUMBO_NODE_ELEMENT || depth > kMaxWalkDepth) return;
   const GumboElement& el = node->v.element;
   switch (el.tag) {
     case GUMBO_TAG_HTML:
@@ -395,7 +510,7 @@ std::string HtmlPage::meta_value(const std::string& name) const {
 }
 
 HtmlPage parse_html(std::string_view html) {
-  std::string clean = valid_utf8(html);
+  std::string clean = limit_nesting(valid_utf8(html));
   GumboOutput* output = gumbo_parse_with_options(&kGumboDefaultOptions, clean.data(), clean.size());
   HtmlPage page;
   Candidates found;
