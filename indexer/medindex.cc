@@ -116,6 +116,9 @@ void print_summary(const IndexStats& stats, uint64_t documents) {
   for (const auto& [reason, count] : stats.failures)
     std::fprintf(stderr, "%s:   skipped %llu: %s\n", kProgram,
                  static_cast<unsigned long long>(count), reason.c_str());
+  for (const auto& [reason, count] : stats.cut)
+    std::fprintf(stderr, "%s:   cut %llu: %s\n", kProgram, static_cast<unsigned long long>(count),
+                 reason.c_str());
 }
 
 namespace fs = std::filesystem;
@@ -307,6 +310,9 @@ int run(int argc, char** argv) {
   options.on_progress = [&progress](const IndexStats& stats) { progress.update(stats); };
   options.on_skip = [verbose](const std::string& where, const std::string& why) {
     if (verbose) std::fprintf(stderr, "%s: skipped %s: %s\n", kProgram, where.c_str(), why.c_str());
+  };
+  options.on_cut = [quiet](const std::string& where, const std::string& why) {
+    if (!quiet) std::fprintf(stderr, "%s: cut %s: %s\n", kProgram, where.c_str(), why.c_str());
   };
   if (vm.count("shards")) {
     int code = run_sharded(db, shard_count, options, vocab_files, vm.count("no-vocab") > 0, quiet,

@@ -72,8 +72,23 @@ struct Outcome {
   std::string where;
   std::string why;  // kSkip
   std::string id;   // kDelete
+  std::string cut;  // kPut: what was left out of a document too long to index whole
   PreparedDocument prepared;
 };
+
+// Cuts a page or text file longer than kMaxDocumentBytes, before a tag or a
+// space so that no tag or word is split; PDFs are left whole (a cut one does
+// not open). Returns what was left out, or "".
+std::string cut_long_document(std::string& data) {
+  if (data.size() <= kMaxDocumentBytes || data.starts_with("%PDF-")) return "";
+  size_t at = data.find_last_of("< \n", kMaxDocumentBytes);
+  if (at == std::string::npos || at < kMaxDocumentBytes / 2) at = kMaxDocumentBytes;
+  std::string why = "longer than " + std::to_string(kMaxDocumentBytes >> 20) +
+                    " MiB; indexed the first " + std::to_string(at) + " of " +
+                    std::to_string(data.size()) + " bytes";
+  data.resize(at);
+  return why;
+}
 
 // A sitemap or sitemap index (what the crawl archives with --sitemaps).
 bool is_sitemap(std::string_view body) {
@@ -144,9 +159,12 @@ Outcome process(Unit& unit, DocumentBuilder& builder) {
       [[fallthrough]];
     }
     case Unit::Kind::kFetched: {
+      std::string cut = cut_long_document(unit.data);
       auto doc = extract_document(unit.where, unit.content_type, unit.data);
       if (!doc) return skip_outcome(unit.where, doc.error());
-      return put_outcome(builder, std::move(*doc));
+      Outcome o = put_outcome(builder, std::move(*doc));
+      o.cut = std::move(cut);
+      return o;
     }
   }
   return {};
@@ -468,6 +486,10 @@ struct Indexer::Impl {
               if (options.on_skip)
                 options.on_skip(outcome.where, "exact copy of " + target.last_duplicate_of());
               break;
+          }
+          if (!outcome.cut.empty()) {
+            ++stats.cut[outcome.cut.substr(0, outcome.cut.find(';'))];
+            if (options.on_cut) options.on_cut(outcome.where, outcome.cut);
           }
           if (options.on_progress) options.on_progress(stats);
         }

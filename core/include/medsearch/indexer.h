@@ -25,8 +25,14 @@ struct IndexStats {
   uint64_t duplicates = 0;  // exact copies of another document, not stored
   uint64_t deleted = 0;
   std::map<std::string, uint64_t> failures;
+  std::map<std::string, uint64_t> cut;  // documents indexed in part, by reason
   uint64_t failed() const;
 };
+
+// Pages and text files longer than this are indexed from their first
+// kMaxDocumentBytes: a 50 MB page would otherwise cost a gigabyte of memory
+// and twenty seconds, for words past the eight millionth byte.
+inline constexpr size_t kMaxDocumentBytes = 8 * 1024 * 1024;
 
 // The longest commit interval of a bulk shard writer (measured fastest; see
 // docs/performance.md).
@@ -57,6 +63,9 @@ struct IndexerOptions {
   // Called for each input that was not indexed: where, and why. Called from
   // the writer's thread, never concurrently.
   std::function<void(const std::string& where, const std::string& why)> on_skip;
+  // Called for each document indexed in part (longer than kMaxDocumentBytes):
+  // where, and what was left out. From the writer's thread, never concurrently.
+  std::function<void(const std::string& where, const std::string& why)> on_cut;
   // Called after each document, from the writer's thread (for progress display).
   std::function<void(const IndexStats&)> on_progress;
 };
