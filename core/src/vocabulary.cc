@@ -1361,9 +1361,12 @@ Status Vocabulary::load_file(const std::string& path) {
   char buffer[1 << 16];
   int got;
   while ((got = gzread(file, buffer, sizeof buffer)) > 0) data.append(buffer, size_t(got));
-  if (got < 0) {
-    int code = 0;
-    const std::string message = gzerror(file, &code);
+  int code = Z_OK;
+  std::string message = gzerror(file, &code);
+  if (message.starts_with(path + ": ")) message.erase(0, path.size() + 2);
+  // gzread reports a gzip file cut short as a plain end of file; gzerror
+  // tells (Z_BUF_ERROR), and half a MeSH file must not pass for a whole one.
+  if (got < 0 || code == Z_BUF_ERROR) {
     gzclose(file);
     return fail("cannot read '" + path + "': " + message);
   }
