@@ -136,6 +136,10 @@ bool parse_count(std::string_view text, unsigned long& out) {
 Result<CgiParams> parse_cgi_params(const std::multimap<std::string, std::string>& params) {
   CgiParams out;
   out.query = first_value(params, "q");
+  // Control characters mean nothing in a query, and HTML cannot show them:
+  // they separate words like spaces do.
+  for (char& c : out.query)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   if (out.query.size() > kCgiMaxQueryBytes)
     return fail("the query is longer than " + std::to_string(kCgiMaxQueryBytes) + " bytes");
   if (auto it = params.find("collection"); it != params.end()) {

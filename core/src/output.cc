@@ -135,6 +135,11 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
+      case '\t':
+      case '\n':
+      case '\r':
+        out += c;
+        break;
       case '&':
         out += "&amp;";
         break;
@@ -151,7 +156,8 @@ std::string html_escape(std::string_view text) {
         out += "&#39;";
         break;
       default:
-        out += c;
+        // HTML has no place for the other control characters (NUL, ESC...).
+        out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
     }
   }
   return out;
