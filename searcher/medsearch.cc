@@ -50,6 +50,11 @@ void print_results(const OutputSettings& out, const SearchResults& results,
   }
 }
 
+std::string query_too_long(const std::string& query) {
+  return "the query is " + std::to_string(query.size()) + " bytes long; at most " +
+         std::to_string(kMaxQueryBytes) + " are searched";
+}
+
 // Runs every query of `queries_path` in this one process, printing each
 // query's results in turn; with `timings_path`, writes "QID<TAB>microseconds"
 // per query, timed around Searcher::search (parsing, matching, snippets) only.
@@ -66,6 +71,10 @@ int run_batch(Searcher& searcher, const SearchOptions& options, const OutputSett
   if (out.format == "csv") std::cout << results_csv_header();
   int status = cli::kOk;
   for (const QueryLine& query : *queries) {
+    if (query.text.size() > kMaxQueryBytes) {
+      status = cli::error(kProgram, "query " + query.id + ": " + query_too_long(query.text));
+      continue;
+    }
     auto start = std::chrono::steady_clock::now();
     auto results = searcher.search(query.text, options);
     auto elapsed = std::chrono::steady_clock::now() - start;
@@ -179,6 +188,7 @@ int run(int argc, char** argv) {
   bool has_filter = !like.empty() || !sites.empty() || !types.empty() || !evidence.empty() ||
                     !years.empty() || !concepts.empty();
   if (query.empty() && queries_path.empty() && !has_filter) throw cli::UsageError("no query given");
+  if (query.size() > kMaxQueryBytes) throw cli::UsageError(query_too_long(query));
   auto sort_order = parse_sort_order(sort);
   if (!sort_order) throw cli::UsageError("--sort: " + sort_order.error());
   std::vector<std::string> facet_names;

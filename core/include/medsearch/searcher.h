@@ -28,6 +28,11 @@ inline constexpr double kDefaultBm25B = 0.6;
 Result<SortOrder> parse_sort_order(std::string_view text);
 
 // The facets a search can count, in the order they are shown.
+// The longest query medsearch searches (the CGI allows kCgiMaxQueryBytes):
+// a longer one is a mistake, such as a whole file pasted, and would take
+// seconds to parse into thousands of terms.
+inline constexpr size_t kMaxQueryBytes = 10000;
+
 inline constexpr const char* kFacetNames[] = {"site", "year", "type", "evidence", "concept"};
 
 struct SearchOptions {
