@@ -14,6 +14,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "expansion.h"
 #include "folding_stem.h"
 #include "index_metadata.h"
 #include "medsearch/output.h"
@@ -567,11 +568,13 @@ class FacetCountSpy : public Xapian::MatchSpy {
 // and concepts, and with `stems` also stemmed words; never boolean or field
 // terms. "More like this" takes stems too; feedback does not, so that a
 // word and its stem do not count twice beside the query's own.
+// Terms of `query` itself are left out (as Enquire::get_eset does).
 class ExpansionTermDecider : public Xapian::ExpandDecider {
  public:
-  explicit ExpansionTermDecider(bool stems) : stems_(stems) {}
+  ExpansionTermDecider(bool stems, const Xapian::Query& query)
+      : stems_(stems), query_terms_(query.get_unique_terms_begin(), query.get_unique_terms_end()) {}
   bool operator()(const std::string& term) const override {
-    if (term.empty()) return false;
+    if (term.empty() || query_terms_.count(term)) return false;
     if (term[0] >= 'a' && term[0] <= 'z') return term.size() >= 3 && !all_digits(term);
     if (term[0] == 'Z') return stems_ && term.size() >= 4;
     return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
@@ -579,6 +582,7 @@ class ExpansionTermDecider : public Xapian::ExpandDecider {
 
  private:
   bool stems_;
+  std::set<std::string> query_terms_;
 };
 
 // English function words, left out of queries unless quoted or required with
@@ -723,6 +727,7 @@ struct Searcher::Impl {
   bool xapian_spies = false;
   std::vector<std::string> missing;     // shards left out (allow_partial), with why
   std::vector<Xapian::Database> parts;  // the shards of `db`
+  std::vector<bool> part_remote;        // for each of `parts`: served by xapian-tcpsrv
   // A sharded index's vocabulary database (spelling data; concepts).
   std::optional<Xapian::Database> vocabulary_db;
 
@@ -756,6 +761,7 @@ struct Searcher::Impl {
   Status connect() {
     Xapian::Database all;
     std::vector<Xapian::Database> opened;
+    std::vector<bool> opened_remote;
     std::vector<std::string> left_out;
     for (const auto& address : addresses) {
       bool unreachable = false;
@@ -769,12 +775,14 @@ struct Searcher::Impl {
       }
       all.add_database(*one);
       opened.push_back(std::move(*one));
+      opened_remote.push_back(address.remote());
     }
     if (opened.empty()) return fail("no shard answers: " + left_out.front());
     db = all;
     xapian_spies = opened.size() > 1 || std::any_of(addresses.begin(), addresses.end(),
                                                     [](const auto& a) { return a.remote(); });
     parts = std::move(opened);
+    part_remote = std::move(opened_remote);
     missing = std::move(left_out);
     facet_columns.clear();
     return {};
@@ -792,10 +800,15 @@ struct Searcher::Impl {
     return out;
   }
 
-  // Over several databases Xapian estimates a term's frequency from the
-  // database of the relevant document unless asked for the exact one; the
-  // expansion terms (--like, feedback) then differ from one index's.
-  int eset_flags() const { return parts.size() > 1 ? Xapian::Enquire::USE_EXACT_TERMFREQ : 0; }
+  // Expansion terms (--like, feedback) for the relevant documents `rset`:
+  // Xapian's ESet, computed from the shards' term lists (expansion.h) so that
+  // remote shards cost a few round trips, not one per candidate term.
+  std::vector<internal::ExpansionTerm> expand(const std::vector<Xapian::docid>& rset,
+                                              Xapian::termcount size, bool stems,
+                                              const Xapian::Query& query = {}) const {
+    ExpansionTermDecider decider(stems, query);
+    return internal::expansion_terms(db, parts, part_remote, rset, size, decider);
+  }
 
   void label_concepts(Facet& facet) const {
     // Concept names only for the values shown: each is a lookup.
@@ -1060,13 +1073,8 @@ struct Searcher::Impl {
   Result<Xapian::Query> like_query(const std::string& ref, Explanation& explain) const {
     auto did = find_document(ref);
     if (!did) return std::move(did).take_error();
-    Xapian::Enquire enquire(db);
-    Xapian::RSet rset;
-    rset.add_document(*did);
-    ExpansionTermDecider decider(/*stems=*/true);
-    Xapian::ESet eset = enquire.get_eset(40, rset, eset_flags(), &decider);
     std::vector<Xapian::Query> terms;
-    for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+    for (const auto& t : expand({*did}, 40, /*stems=*/true)) terms.emplace_back(t.term);
     if (terms.empty()) return fail("--like: the document '" + ref + "' has no terms to compare");
     Xapian::Document xdoc = db.get_document(*did);
     Document doc = schema::decode_document_data(xdoc.get_data());
@@ -1117,17 +1125,14 @@ struct Searcher::Impl {
     constexpr double kFeedbackWeight = 0.3;
     Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
     typed_estimate = top.get_matches_estimated();
-    Xapian::RSet rset;
-    for (auto it = top.begin(); it != top.end(); ++it) rset.add_document(*it);
-    if (rset.empty()) return query;
-    ExpansionTermDecider decider(/*stems=*/false);
-    Xapian::ESet eset = enquire.get_eset(kFeedbackTerms, rset, eset_flags(), &decider);
+    std::vector<Xapian::docid> rset(top.begin(), top.end());
+    auto eset = expand(rset, kFeedbackTerms, /*stems=*/false, query);
     if (eset.empty()) return query;
     std::vector<Xapian::Query> terms;
-    double best = eset.begin().get_weight();
-    for (auto it = eset.begin(); it != eset.end(); ++it)
-      terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*it),
-                         kFeedbackWeight * it.get_weight() / best);
+    double best = eset.front().weight;
+    for (const auto& t : eset)
+      terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(t.term),
+                         kFeedbackWeight * t.weight / best);
     // Free text (words ORed) may find new documents through the feedback
     // terms: most of the gain. Otherwise the feedback only reorders what the
     // query matches, so filters, NOT, AND and fields keep their meaning.

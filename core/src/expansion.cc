@@ -1,0 +1,156 @@
+#include "expansion.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <future>
+#include <map>
+
+namespace medsearch::internal {
+
+namespace {
+
+constexpr double kExpandK = 1.0;  // Xapian's default for the TradEWeight scheme
+constexpr Xapian::doccount kUnknown = static_cast<Xapian::doccount>(-1);
+
+struct Candidate {
+  double multiplier = 0;                // sum over relevant documents of the wdf part
+  Xapian::doccount rtermfreq = 0;       // relevant documents with the term
+  std::vector<Xapian::doccount> freqs;  // term frequency per part, or kUnknown
+  double weight = 0;
+  bool exact = false;
+};
+
+// TradEWeight::get_weight of Xapian 1.4, written with the same operations in
+// the same order so that the weights agree to the last bit.
+double trad_weight(const Candidate& c, Xapian::doccount termfreq, Xapian::doccount dbsize,
+                   Xapian::doccount rsize) {
+  double reldocs_without_term = rsize - c.rtermfreq;
+  double num = (c.rtermfreq + 0.5) * (dbsize - termfreq - reldocs_without_term + 0.5);
+  double denom = (termfreq - c.rtermfreq + 0.5) * (reldocs_without_term + 0.5);
+  return c.multiplier * std::log(num / denom);
+}
+
+// The weight from the frequencies known so far: exact when every part's is
+// known, else an upper bound (the weight falls as the term frequency grows,
+// and each unknown part adds to it).
+void weigh(Candidate& c, Xapian::doccount dbsize, Xapian::doccount rsize) {
+  Xapian::doccount known = 0;
+  c.exact = true;
+  for (Xapian::doccount freq : c.freqs) {
+    if (freq == kUnknown)
+      c.exact = false;
+    else
+      known += freq;
+  }
+  c.weight = trad_weight(c, known, dbsize, rsize);
+}
+
+}  // namespace
+
+std::vector<ExpansionTerm> expansion_terms(const Xapian::Database& db,
+                                           const std::vector<Xapian::Database>& parts,
+                                           const std::vector<bool>& remote,
+                                           const std::vector<Xapian::docid>& rset,
+                                           Xapian::termcount size,
+                                           const Xapian::ExpandDecider& decider) {
+  std::vector<ExpansionTerm> out;
+  if (rset.empty() || size == 0 || parts.empty()) return out;
+  const size_t n = parts.size();
+  const Xapian::doccount dbsize = db.get_doccount();
+  const Xapian::doccount rsize = static_cast<Xapian::doccount>(rset.size());
+  const double avlen = db.get_avlength();
+  std::vector<Xapian::doccount> part_sizes;
+  for (const auto& part : parts) part_sizes.push_back(part.get_doccount());
+
+  // One pass over each relevant document's term list, in its own database:
+  // wdf, and the term's frequency in that database.
+  std::map<std::string, Candidate> candidates;
+  std::vector<std::pair<std::string, Xapian::termcount>> terms;
+  for (Xapian::docid did : rset) {
+    size_t p = (did - 1) % n;
+    Xapian::docid local = (did - 1) / n + 1;
+    const Xapian::Database& part = parts[p];
+    terms.clear();
+    Xapian::termcount doclen = 0;  // the sum of the wdfs, as Xapian keeps it
+    for (auto it = part.termlist_begin(local); it != part.termlist_end(local); ++it) {
+      Xapian::termcount wdf = it.get_wdf();
+      doclen += wdf;
+      std::string term = *it;
+      if (!decider(term)) continue;
+      Candidate& c = candidates[term];
+      if (c.freqs.empty()) c.freqs.assign(n, kUnknown);
+      c.freqs[p] = it.get_termfreq();
+      terms.emplace_back(std::move(term), wdf);
+    }
+    for (auto& [term, wdf] : terms) {
+      // Boolean terms have wdf 0; Xapian counts them as 1.
+      Xapian::termcount w = wdf == 0 ? 1 : wdf;
+      Candidate& c = candidates[term];
+      ++c.rtermfreq;
+      c.multiplier += (kExpandK + 1) * w / (kExpandK * doclen / avlen + w);
+    }
+  }
+
+  // Frequencies in local databases holding no relevant document: cheap.
+  for (auto& [term, c] : candidates)
+    for (size_t i = 0; i < n; ++i)
+      if (c.freqs[i] == kUnknown && !remote[i]) c.freqs[i] = parts[i].get_termfreq(term);
+  for (auto& [term, c] : candidates) weigh(c, dbsize, rsize);
+
+  // Remote shards are asked only about candidates that may be among the
+  // best `size`: while an upper bound is among them (or ties the last), those
+  // bounds are made exact. Each shard is asked by its own thread (its own
+  // connection).
+  std::vector<std::pair<const std::string*, Candidate*>> ranked;
+  for (auto& [term, c] : candidates) ranked.emplace_back(&term, &c);
+  auto better = [](const auto& a, const auto& b) {
+    if (a.second->weight != b.second->weight) return a.second->weight > b.second->weight;
+    return *a.first > *b.first;  // Xapian's ESet order for equal weights
+  };
+  for (bool first = true;; first = false) {
+    size_t top = std::min<size_t>(ranked.size(), size);
+    // The first round also asks about the next `size` best bounds: fewer rounds.
+    size_t batch = first ? std::min<size_t>(ranked.size(), size_t{size} * 2) : top;
+    std::partial_sort(ranked.begin(), ranked.begin() + batch, ranked.end(), better);
+    double last = top > 0 ? ranked[top - 1].second->weight : 0;
+    std::vector<std::future<void>> asked;
+    std::vector<Candidate*> updated;
+    for (size_t i = 0; i < n; ++i) {
+      if (!remote[i]) continue;
+      std::vector<std::pair<const std::string*, Candidate*>> wanted;
+      for (size_t k = 0; k < ranked.size(); ++k)
+        if (ranked[k].second->freqs[i] == kUnknown &&
+            (k < batch || ranked[k].second->weight >= last))
+          wanted.push_back(ranked[k]);
+      if (wanted.empty()) continue;
+      for (const auto& w : wanted) updated.push_back(w.second);
+      // Each thread uses one shard's database, and nothing else touches it
+      // until the futures are waited for.
+      asked.push_back(std::async(std::launch::async, [&part = parts[i], i, wanted] {
+        for (const auto& [term, c] : wanted) c->freqs[i] = part.get_termfreq(*term);
+      }));
+    }
+    if (asked.empty()) break;
+    std::exception_ptr failed;
+    for (auto& f : asked) {
+      try {
+        f.get();
+      } catch (...) {
+        if (!failed) failed = std::current_exception();
+      }
+    }
+    if (failed) std::rethrow_exception(failed);
+    for (Candidate* c : updated) weigh(*c, dbsize, rsize);
+  }
+
+  // The best `size` with a positive weight; of equal weights, the lexically
+  // greater term first. (Every candidate still bounded weighs less than them.)
+  size_t keep = std::min<size_t>(ranked.size(), size);
+  std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end(), better);
+  for (size_t k = 0; k < keep && ranked[k].second->weight > 0; ++k)
+    out.push_back({*ranked[k].first, ranked[k].second->weight});
+  return out;
+}
+
+}  // namespace medsearch::internal
