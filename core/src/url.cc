@@ -1,5 +1,7 @@
 #include "medsearch/url.h"
 
+#include <idn2.h>
+
 #include <cctype>
 #include <optional>
 
@@ -81,6 +83,41 @@ UriReference split_reference(std::string_view text) {
   return ref;
 }
 
+// A registered name as the ASCII host DNS is asked for: percent-encoded
+// octets decoded (RFC 3986 allows them in a host), and a name with letters
+// beyond ASCII ("bücher.example", however it was written) turned into its
+// IDNA form ("xn--bcher-kva.example") by libidn2 with the UTS #46 mapping
+// browsers use, so that every spelling of a host is one host for robots.txt,
+// politeness and duplicates.
+Result<std::string> ascii_host(std::string_view raw) {
+  std::string host;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      host += raw[i];
+      continue;
+    }
+    int high = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
+    int low = i + 2 < raw.size() ? hex_value(raw[i + 2]) : -1;
+    if (high < 0 || low < 0) return fail("malformed host '" + std::string(raw) + "'");
+    host += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  bool ascii = true;
+  for (char c : host) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (ascii) return to_lower(host);
+  char* converted = nullptr;
+  int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(host.c_str()),
+                          reinterpret_cast<uint8_t**>(&converted),
+                          IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (rc != IDN2_OK) {
+    return fail("malformed international host '" + std::string(raw) + "' (" + idn2_strerror(rc) +
+                ")");
+  }
+  std::string out = to_lower(converted);
+  idn2_free(converted);
+  return out;
+}
+
 // RFC 3986 section 5.2.3.
 std::string merge_paths(const std::string& base_path, const std::string& reference_path) {
   size_t slash = base_path.rfind('/');
@@ -113,10 +150,12 @@ Result<Url> build_url(const std::string& scheme, const std::string& authority,
     }
   } else {
     size_t colon = host_port.rfind(':');
-    url.host = to_lower(host_port.substr(0, colon));
+    auto host = ascii_host(host_port.substr(0, colon));
+    if (!host) return std::move(host).take_error();
+    url.host = std::move(*host);
     if (colon != std::string_view::npos) port_text = host_port.substr(colon + 1);
     for (char c : url.host) {
-      if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '.' && c != '_' && c != '%') {
+      if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '.' && c != '_') {
         return fail("malformed host '" + url.host + "'");
       }
     }

@@ -185,5 +185,41 @@ TEST_CASE("normalize_url and equal URLs", "[url]") {
   CHECK_FALSE(normalize_url("news:comp.lang").ok());
 }
 
+TEST_CASE("international host names become their IDNA (punycode) form", "[url]") {
+  // However the host is written, it is one host: for robots.txt, politeness
+  // and duplicates alike.
+  for (const char* written :
+       {"http://bücher.example/ä", "http://BÜCHER.example/%C3%A4", "http://b%C3%BCcher.example/ä",
+        "http://xn--bcher-kva.example/%c3%a4"}) {
+    INFO(written);
+    auto url = parse_url(written);
+    INFO((url ? "" : url.error()));
+    REQUIRE(url.ok());
+    CHECK(url->to_string() == "http://xn--bcher-kva.example/%C3%A4");
+  }
+  // UTS #46 mapping, as browsers: the German sharp s is kept (not "ss"),
+  // full-width dots separate labels.
+  auto sharp = parse_url("https://straße.example/");
+  REQUIRE(sharp.ok());
+  CHECK(sharp->host == "xn--strae-oqa.example");
+  auto wide = parse_url("http://例え．テスト/");
+  REQUIRE(wide.ok());
+  CHECK(wide->host == "xn--r8jz45g.xn--zckzah");
+  // A link resolved against an international page keeps the converted host.
+  auto base = parse_url("http://bücher.example/a/b");
+  REQUIRE(base.ok());
+  auto resolved = resolve_url(*base, "../c");
+  REQUIRE(resolved.ok());
+  CHECK(resolved->to_string() == "http://xn--bcher-kva.example/c");
+  // Not a name: invalid UTF-8, a disallowed code point, a broken escape.
+  for (const char* bad : {"http://b\xff\xfe.example/", "http://a\xe2\x80\xa8z.example/",
+                          "http://b%C3.example/", "http://b%zz.example/"}) {
+    INFO(bad);
+    auto url = parse_url(bad);
+    REQUIRE_FALSE(url.ok());
+    CHECK(url.error().find("host") != std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace medsearch
