@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <unordered_map>
@@ -59,6 +61,21 @@ constexpr const char* kEntryColumns =
     "id, url, host_key, depth, redirects, referrer, state, reason, detail, http_status, etag, "
     "last_modified, content_digest, content_type, fetch_time, canonical_url, warc_file, "
     "warc_offset";
+
+// The operating system's reason for the last error on `db` when a read or a
+// write failed, as " (File too large)", else "": SQLite's own message for a
+// write past a file size limit is only "disk I/O error". SQLite 3.40 does not
+// keep the errno of every failed write (sqlite3_system_errno() is 0 after a
+// failed write-ahead log write), so `saved_errno`, errno right after the
+// failed call, stands in.
+std::string system_reason(sqlite3* db, int saved_errno) {
+  int code = sqlite3_extended_errcode(db) & 0xff;
+  if (code != SQLITE_IOERR && code != SQLITE_FULL && code != SQLITE_CANTOPEN) return "";
+  int system_errno = sqlite3_system_errno(db);
+  if (system_errno == 0) system_errno = saved_errno;
+  if (system_errno == 0) return "";
+  return std::string(" (") + std::strerror(system_errno) + ")";
+}
 
 // A prepared statement; finalized on destruction.
 class Statement {
@@ -178,13 +195,16 @@ struct Frontier::Impl {
   }
 
   Error error(const std::string& what) const {
-    return fail("frontier '" + path + "': " + what + ": " + sqlite3_errmsg(db));
+    int saved_errno = errno;
+    return fail("frontier '" + path + "': " + what + ": " + sqlite3_errmsg(db) +
+                system_reason(db, saved_errno));
   }
 
   Status exec(const char* sql) {
     char* message = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-      std::string text = message ? message : "unknown error";
+      int saved_errno = errno;
+      std::string text = (message ? message : "unknown error") + system_reason(db, saved_errno);
       sqlite3_free(message);
       return fail("frontier '" + path + "': " + text);
     }
