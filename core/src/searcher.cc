@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -714,6 +715,40 @@ Facet top_facet_values(const std::string& name, const std::map<std::string, uint
   return facet;
 }
 
+// How long a reader keeps reading the index again while a writer's commits
+// discard the revisions it reads (two commits during one read). A writer
+// committing every millisecond (medindex --flush 1 on a fast disk) beats a
+// few attempts in a row, so the limit is a time, not a number of attempts.
+constexpr auto kRetryModifiedFor = std::chrono::seconds(1);
+
+// Returns read(). While it fails because a writer's commits discarded the
+// revision it was reading, calls reopen() and read() again, for up to
+// kRetryModifiedFor; then the error propagates. Xapian reports that as
+// DatabaseModifiedError, but a Xapian 1.4 reader that meets a block while the
+// writer rewrites it may report any DatabaseError ("EOF reading block",
+// DatabaseCorruptError) or DocNotFoundError instead: those are read again
+// only when reopen() returns true, having found a newer revision (a damaged
+// index has none). DatabaseOpeningError (no index there) is not retried.
+template <typename Read, typename Reopen>
+auto retry_if_modified(const Read& read, const Reopen& reopen) -> decltype(read()) {
+  const auto started = std::chrono::steady_clock::now();
+  auto in_time = [&] { return std::chrono::steady_clock::now() - started <= kRetryModifiedFor; };
+  while (true) {
+    try {
+      return read();
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (!in_time()) throw;
+      reopen();
+    } catch (const Xapian::DatabaseOpeningError&) {
+      throw;
+    } catch (const Xapian::DatabaseError&) {
+      if (!in_time() || !reopen()) throw;
+    } catch (const Xapian::DocNotFoundError&) {
+      if (!in_time() || !reopen()) throw;
+    }
+  }
+}
+
 }  // namespace
 
 struct Searcher::Impl {
@@ -733,16 +768,30 @@ struct Searcher::Impl {
 
   const Xapian::Database& spelling_db() const { return vocabulary_db ? *vocabulary_db : db; }
 
+  // The database at `a`, local or remote, its schema not checked.
+  Xapian::Database open_database(const ShardAddress& a) const {
+    if (!a.remote()) return Xapian::Database(a.path);
+    return Xapian::Remote::open(a.host, a.port, open_options.timeout_ms,
+                                open_options.connect_timeout_ms);
+  }
+
   // One shard, its schema checked. `unreachable` is set when it did not answer.
   Result<Xapian::Database> open_shard(const ShardAddress& a, bool& unreachable) const {
     unreachable = false;
     try {
-      Xapian::Database one = a.remote()
-                                 ? Xapian::Remote::open(a.host, a.port, open_options.timeout_ms,
-                                                        open_options.connect_timeout_ms)
-                                 : Xapian::Database(a.path);
-      std::string version = one.get_metadata(std::string(schema::kMetaSchemaVersion));
-      if (one.get_doccount() > 0 && version != schema::kSchemaVersion)
+      std::string version;
+      Xapian::doccount documents = 0;
+      // A writer may commit while the index opens. When the opening itself
+      // fails there is no revision to compare with: it is simply tried again.
+      Xapian::Database one = retry_if_modified(
+          [&] {
+            Xapian::Database opened = open_database(a);
+            version = opened.get_metadata(std::string(schema::kMetaSchemaVersion));
+            documents = opened.get_doccount();
+            return opened;
+          },
+          [] { return true; });
+      if (documents > 0 && version != schema::kSchemaVersion)
         return fail("index '" + a.name + "' was written by another version of medindex (schema '" +
                     version + "', expected '" + schema::kSchemaVersion +
                     "'); index the inputs again");
@@ -1184,8 +1233,10 @@ Result<Searcher> Searcher::open(const std::vector<std::string>& paths, const Ope
       impl->vocabulary_db = Xapian::Database(vocabulary_path);
       sources.insert(sources.begin(), *impl->vocabulary_db);
     }
-    for (const auto& source : sources) {
-      auto vocabulary = internal::open_stored_vocabulary(source);
+    for (Xapian::Database source : sources) {
+      // Read in pieces: a writer may commit twice meanwhile.
+      auto vocabulary = retry_if_modified([&] { return internal::open_stored_vocabulary(source); },
+                                          [&] { return source.reopen(); });
       if (!vocabulary) return std::move(vocabulary).take_error();
       if (*vocabulary) {
         impl->vocabulary = std::move(*vocabulary);
@@ -1205,23 +1256,31 @@ const std::vector<std::string>& Searcher::missing_shards() const { return impl_-
 Result<SearchResults> Searcher::search(const std::string& query_text,
                                        const SearchOptions& options) {
   if (Status valid = validate_search_options(options); !valid) return std::move(valid).take_error();
-  // A long-running reader sees a newer commit by reopening; Xapian throws
-  // DatabaseModifiedError when a revision it was reading has gone.
-  for (int attempt = 0;; ++attempt) {
+  ++impl_->searches;
+  // A long-running reader sees a newer commit by reopening. Facet columns
+  // belong to the revision they were read from.
+  auto reopen = [this] {
+    bool newer = impl_->db.reopen();
+    if (newer) impl_->facet_columns.clear();
+    return newer;
+  };
+  for (int network_retries = 0;; ++network_retries) {
     try {
-      // Facet columns belong to the revision they were read from.
-      if (attempt == 0) ++impl_->searches;
-      if (impl_->db.reopen()) impl_->facet_columns.clear();
-      return impl_->run(query_text, options);
+      return retry_if_modified(
+          [&] {
+            reopen();
+            return impl_->run(query_text, options);
+          },
+          reopen);
     } catch (const Xapian::DatabaseModifiedError&) {
-      if (attempt >= 3) return fail("the index kept changing during the search; try again");
+      return fail("the index kept changing during the search; try again");
     } catch (const Xapian::NetworkError& e) {
       // A shard stopped answering: name it; with allow_partial, go on without it.
       std::vector<std::string> down = impl_->unanswering();
       if (down.empty()) return fail("search failed: " + e.get_description());
       if (!impl_->open_options.allow_partial)
         return fail(down.front() + "; --allow-partial searches the shards that answer");
-      if (attempt >= 3) return fail(down.front());
+      if (network_retries >= 3) return fail(down.front());
       if (Status s = impl_->connect(); !s) return std::move(s).take_error();
     } catch (const Xapian::Error& e) {
       return fail("search failed: " + e.get_description());
