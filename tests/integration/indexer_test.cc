@@ -1,6 +1,5 @@
-// medindex as users run it: records, crawls with pages that went away, a
-// second writer, and a run killed at a random moment then resumed.
-#include <signal.h>
+// medindex as users run it: records, crawls with pages that went away, and a
+// second writer. (Runs killed at random moments: tests/integration/faults_test.cc.)
 #include <xapian.h>
 
 #include <algorithm>
@@ -209,39 +208,6 @@ TEST_CASE("a second medindex on the same index gets a clear locked error", "[ind
   CHECK(second.exit_code == 1);
   CHECK(second.err.find("locked by another writer") != std::string::npos);
   CHECK(first.wait() == 0);
-}
-
-TEST_CASE("medindex killed at random moments resumes to a complete index without duplicates",
-          "[indexer]") {
-  // --threads 0: one writer committing every 250 documents; --threads 2 into an
-  // empty index: a bulk build with two shard writers merged at the end.
-  for (const char* threads : {"0", "2"}) {
-    INFO("threads " << threads);
-    TempDir dir;
-    const int kRecords = 6000;
-    std::string db = dir / "index";
-    write_records(dir / "records.jsonl", kRecords);
-    // Kill after increasing delays so the kills land at different stages.
-    for (int delay_ms : {150, 400, 700}) {
-      BackgroundProcess run({bin_path("medindex"), "--db", db, "--flush", "250", "--threads",
-                             threads, "--quiet", dir / "records.jsonl"},
-                            dir / "run.log");
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-      run.signal(SIGKILL);
-      run.wait();
-      auto [documents, unique] = count_documents(db);
-      CHECK(documents == unique);  // whatever was committed is whole and unique
-    }
-    ProcessResult finish = medindex({"--db", db, "--threads", threads, dir / "records.jsonl"});
-    INFO(finish.err);
-    REQUIRE(finish.exit_code == 0);
-    auto [documents, unique] = count_documents(db);
-    CHECK(documents == static_cast<uint64_t>(kRecords));
-    CHECK(unique == static_cast<uint64_t>(kRecords));
-    // No shard directory of a bulk build is left behind.
-    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
-      CHECK(entry.path().filename().string().find(".bulk-") == std::string::npos);
-  }
 }
 
 TEST_CASE("a bulk build with shard writers gives the index a single writer gives", "[indexer]") {

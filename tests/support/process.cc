@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,8 +21,34 @@ extern char** environ;
 
 namespace medsearch::testing {
 
+namespace {
+
+// posix_spawn cannot set a resource limit in the child, so a limited program
+// is started by fork and exec; between them the child calls only
+// async-signal-safe functions, as the parent has threads (the fixture server).
+pid_t spawn_with_file_limit(const std::vector<char*>& args, const std::vector<char*>& env,
+                            int out_fd, int err_fd, const int (&close_fds)[4],
+                            uint64_t max_file_bytes) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  rlimit limit{static_cast<rlim_t>(max_file_bytes), static_cast<rlim_t>(max_file_bytes)};
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  int null_fd = open("/dev/null", O_RDONLY);
+  if (setrlimit(RLIMIT_FSIZE, &limit) != 0 || sigaction(SIGXFSZ, &ignore, nullptr) != 0 ||
+      null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
+    _exit(127);
+  }
+  for (int fd : close_fds) close(fd);
+  close(null_fd);
+  execve(args[0], args.data(), env.data());
+  _exit(127);
+}
+
+}  // namespace
+
 ProcessResult run_process(const std::vector<std::string>& argv,
-                          const std::vector<std::string>& extra_env) {
+                          const std::vector<std::string>& extra_env, uint64_t max_file_bytes) {
   int out_pipe[2], err_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
 
@@ -41,8 +68,16 @@ ProcessResult run_process(const std::vector<std::string>& argv,
   for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
   env.push_back(nullptr);
 
-  pid_t pid;
-  int rc = posix_spawn(&pid, argv.at(0).c_str(), &actions, nullptr, args.data(), env.data());
+  pid_t pid = -1;
+  int rc = 0;
+  if (max_file_bytes > 0) {
+    pid =
+        spawn_with_file_limit(args, env, out_pipe[1], err_pipe[1],
+                              {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}, max_file_bytes);
+    if (pid < 0) rc = errno;
+  } else {
+    rc = posix_spawn(&pid, argv.at(0).c_str(), &actions, nullptr, args.data(), env.data());
+  }
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -110,11 +145,22 @@ void BackgroundProcess::signal(int number) {
 }
 
 int BackgroundProcess::wait() {
+  if (pid_ <= 0) return exit_code_;
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_code_;
+}
+
+bool BackgroundProcess::finished() {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return true;
 }
 
 std::string bin_path(const std::string& program) {
@@ -130,9 +176,10 @@ std::string source_path(const std::string& relative) {
   return std::string(MEDSEARCH_SOURCE_DIR) + "/" + relative;
 }
 
-TempDir::TempDir() {
+TempDir::TempDir(const std::string& parent) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/medsearch-test-XXXXXX";
+  std::string base = !parent.empty() ? parent : std::string(tmp && *tmp ? tmp : "/tmp");
+  std::string pattern = base + "/medsearch-test-XXXXXX";
   if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
 }
