@@ -322,16 +322,21 @@ struct CgiHandler::Impl {
     return response;
   }
 
-  // Runs the search, reopening the index once if it fails (it may have been
-  // replaced under a long-running FastCGI process).
+  // Runs the search; if opening the index or searching it fails, opens it
+  // afresh and tries once more: it may have been replaced under a
+  // long-running FastCGI process, or medindex may have committed twice while
+  // it was being opened (Xapian's DatabaseModifiedError, which a CGI process,
+  // opening the index for every request, meets under frequent commits).
   Result<SearchResults> run_search(const std::string& text, const SearchOptions& options,
                                    std::string& log) {
+    std::string user_message;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (!searcher) {
         auto opened = Searcher::open(config.indexes);
         if (!opened) {
           log = opened.error();
-          return fail("The search index is not available.");
+          user_message = "The search index is not available.";
+          continue;
         }
         searcher.emplace(std::move(*opened));
       }
@@ -340,9 +345,10 @@ struct CgiHandler::Impl {
       // A --like document that is not there is the user's mistake, not ours.
       if (found.error().rfind("--like:", 0) == 0) return found;
       log = found.error();
+      user_message = "The search failed.";
       searcher.reset();
     }
-    return fail("The search failed.");
+    return fail(user_message);
   }
 
   CgiResponse handle(const CgiRequest& request) {
