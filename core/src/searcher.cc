@@ -763,6 +763,7 @@ struct Searcher::Impl {
   std::vector<std::string> missing;     // shards left out (allow_partial), with why
   std::vector<Xapian::Database> parts;  // the shards of `db`
   std::vector<bool> part_remote;        // for each of `parts`: served by xapian-tcpsrv
+  std::chrono::steady_clock::time_point connected_at;  // of the last connect()
   // A sharded index's vocabulary database (spelling data; concepts).
   std::optional<Xapian::Database> vocabulary_db;
 
@@ -833,6 +834,7 @@ struct Searcher::Impl {
     parts = std::move(opened);
     part_remote = std::move(opened_remote);
     missing = std::move(left_out);
+    connected_at = std::chrono::steady_clock::now();
     facet_columns.clear();
     return {};
   }
@@ -1264,6 +1266,12 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
     if (newer) impl_->facet_columns.clear();
     return newer;
   };
+  if (!impl_->missing.empty() &&
+      std::chrono::steady_clock::now() - impl_->connected_at >=
+          std::chrono::milliseconds(impl_->open_options.retry_missing_ms)) {
+    // Shards were left out (allow_partial): take back those that answer now.
+    if (Status s = impl_->connect(); !s) return std::move(s).take_error();
+  }
   for (int network_retries = 0;; ++network_retries) {
     try {
       return retry_if_modified(
@@ -1275,12 +1283,14 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
     } catch (const Xapian::DatabaseModifiedError&) {
       return fail("the index kept changing during the search; try again");
     } catch (const Xapian::NetworkError& e) {
-      // A shard stopped answering: name it; with allow_partial, go on without it.
+      // A shard stopped answering: name it; with allow_partial, go on
+      // without it. If every shard answers again (one was restarted, and its
+      // old connection is gone), connect afresh and search again.
       std::vector<std::string> down = impl_->unanswering();
-      if (down.empty()) return fail("search failed: " + e.get_description());
-      if (!impl_->open_options.allow_partial)
+      if (!down.empty() && !impl_->open_options.allow_partial)
         return fail(down.front() + "; --allow-partial searches the shards that answer");
-      if (network_retries >= 3) return fail(down.front());
+      if (network_retries >= 3)
+        return fail(down.empty() ? "search failed: " + e.get_description() : down.front());
       if (Status s = impl_->connect(); !s) return std::move(s).take_error();
     } catch (const Xapian::Error& e) {
       return fail("search failed: " + e.get_description());

@@ -14,11 +14,14 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "fixture_server.h"
 #include "medsearch/json.h"
+#include "medsearch/searcher.h"
 #include "medsearch/text.h"
 #include "process.h"
 
@@ -39,6 +42,19 @@ bool port_free(int port) {
   bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   close(fd);
   return free;
+}
+
+// Whether a server accepts connections on 127.0.0.1:port. (A port a server
+// has just left may still not be free to bind, for its closed connections.)
+bool listening(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool accepted = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return accepted;
 }
 
 // A first port of kShards free ones in a row, from the kernel's ephemeral range.
@@ -386,6 +402,93 @@ TEST_CASE("Pseudo-relevance feedback over remote shards gives the results of one
     changed += canonical(*parsed) != expected[parsed->text("qid")];
   }
   CHECK(changed >= 10);
+}
+
+TEST_CASE("A long-running searcher reconnects to a restarted shard and takes back a missing one",
+          "[shards]") {
+  TempDir dir;
+  {
+    std::ofstream out(dir / "records.jsonl");
+    for (int i = 0; i < 60; ++i)
+      out << "{\"_id\": \"R" << i << "\", \"title\": \"Record " << i
+          << "\", \"text\": \"Ketamine infusion note " << i << ".\"}\n";
+  }
+  std::string sharded = dir / "sharded";
+  ProcessResult index = run_process(
+      {bin_path("medindex"), "--shards", "2", "--db", sharded, "--quiet", dir / "records.jsonl"});
+  INFO(index.err);
+  REQUIRE(index.exit_code == 0);
+  int base = free_ports();
+  ProcessResult serve = run_process(
+      {source_path("scripts/serve-shards"), sharded, "--base-port", std::to_string(base)});
+  INFO(serve.err);
+  REQUIRE(serve.exit_code == 0);
+  struct Stop {
+    std::string dir;
+    ~Stop() { run_process({source_path("scripts/serve-shards"), dir, "--stop"}); }
+  } stop{sharded};
+  int pid = 0, port = 0;
+  {
+    std::istringstream in(read_file(sharded + "/serve-shards.pid"));
+    in >> pid >> port >> pid >> port;  // shard 1's server
+  }
+  REQUIRE(port == base + 1);
+  // Shard 1's server ended, with the processes it forked for connections
+  // (serve-shards starts each server in a process group of its own).
+  auto stop_shard = [&](int server) {
+    kill(-server, SIGKILL);
+    for (int i = 0; i < 200 && listening(port); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE_FALSE(listening(port));
+  };
+  // Shard 1 served again on its port, by a server of this test's.
+  auto start_shard = [&] {
+    auto server = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"/usr/bin/xapian-tcpsrv", "--quiet", "--interface", "127.0.0.1",
+                                 "--port", std::to_string(port), sharded + "/shard-1"},
+        dir / "tcpsrv.log");
+    for (int i = 0; i < 300 && !listening(port); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(listening(port));
+    return server;
+  };
+  SearchOptions options;
+  options.limit = 100;
+
+  auto searcher = Searcher::open({sharded + "/remote.stub"});
+  REQUIRE(searcher.ok());
+  auto before = searcher->search("ketamine", options);
+  REQUIRE(before.ok());
+  CHECK(before->total == 60);
+  stop_shard(pid);
+  auto restarted = start_shard();
+  // The old connection to shard 1 is gone; the search connects again.
+  auto after = searcher->search("ketamine", options);
+  INFO((after ? "" : after.error()));
+  REQUIRE(after.ok());
+  CHECK(after->total == 60);
+  CHECK(after->notes.empty());
+
+  // Opened while shard 1 is down, with allow_partial: half the documents,
+  // then all of them once it answers again.
+  restarted.reset();  // killed, with the connection it forked
+  for (int i = 0; i < 200 && listening(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  OpenOptions partial;
+  partial.allow_partial = true;
+  partial.retry_missing_ms = 0;
+  auto patient = Searcher::open({sharded + "/remote.stub"}, partial);
+  REQUIRE(patient.ok());
+  auto half = patient->search("ketamine", options);
+  REQUIRE(half.ok());
+  CHECK(half->total > 0);
+  CHECK(half->total < 60);
+  REQUIRE(half->notes.size() == 1);
+  auto back = start_shard();
+  auto whole = patient->search("ketamine", options);
+  REQUIRE(whole.ok());
+  CHECK(whole->total == 60);
+  CHECK(whole->notes.empty());
 }
 
 TEST_CASE("A shard that does not answer is named and allow-partial searches the others",

@@ -140,6 +140,10 @@ struct OpenOptions {
   unsigned timeout_ms = 10000;
   // Search the shards that answer, with a note in every result, instead of failing.
   bool allow_partial = false;
+  // With allow_partial, a search at least this long after the shards were
+  // last connected tries the ones left out again, so that a long-running
+  // process (FastCGI, a --queries batch) takes a shard back once it answers.
+  unsigned retry_missing_ms = 5000;
 };
 
 // A read-only view of one or more indexes searched as one. Not thread-safe;
