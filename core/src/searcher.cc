@@ -717,9 +717,10 @@ Facet top_facet_values(const std::string& name, const std::map<std::string, uint
 
 // How long a reader keeps reading the index again while a writer's commits
 // discard the revisions it reads (two commits during one read). A writer
-// committing every millisecond (medindex --flush 1 on a fast disk) beats a
-// few attempts in a row, so the limit is a time, not a number of attempts.
-constexpr auto kRetryModifiedFor = std::chrono::seconds(1);
+// committing every few milliseconds (medindex --flush 1) beats a few attempts
+// in a row, more so when the reader is slow (a loaded machine, a sanitizer
+// build), so the limit is a time, not a number of attempts.
+constexpr auto kRetryModifiedFor = std::chrono::seconds(5);
 
 // Returns read(). While it fails because a writer's commits discarded the
 // revision it was reading, calls reopen() and read() again, for up to
