@@ -28,17 +28,6 @@ namespace {
 
 // Under AddressSanitizer everything runs several times slower, so the 50 MB
 // page is 12 MB there: still past the 8 MiB cut, which is what it tests.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 constexpr size_t kHugePageBytes = kSanitized ? 12'000'000 : 50'000'000;
 
 // One row of the catalogue.

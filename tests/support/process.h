@@ -7,6 +7,21 @@
 
 namespace medsearch::testing {
 
+// Whether this build runs under AddressSanitizer (the programs under test are
+// built with the same flags), where everything is several times slower: a
+// test scales a load down there, never its checks.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 struct ProcessResult {
   int exit_code = -1;  // exit status, or 128+signal when killed
   std::string out;
