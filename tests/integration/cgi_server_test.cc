@@ -3,11 +3,8 @@
 // mod_cgi on one port and the same binary as FastCGI ("bin-path") on another,
 // over an index of the fixture site built by the real medindex, and a
 // collection made with the real `medsearch collection` and published.
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +15,7 @@
 #include <regex>
 #include <thread>
 
+#include "loopback.h"
 #include "medsearch/json.h"
 #include "process.h"
 
@@ -27,31 +25,6 @@ using namespace medsearch::testing;
 namespace {
 
 constexpr const char* kLighttpd = "/usr/sbin/lighttpd";
-
-// A port nobody listens on now (the kernel's choice).
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t length = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
@@ -104,11 +77,12 @@ struct Server {
     lighttpd = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{kLighttpd, "-D", "-f", dir / "lighttpd.conf"},
         dir / "lighttpd.out");
-    for (int i = 0; i < 100 && !(accepts(cgi_port) && accepts(fastcgi_port)); ++i)
+    for (int i = 0;
+         i < 100 && !(accepts_connections(cgi_port) && accepts_connections(fastcgi_port)); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     INFO(read_file(dir / "lighttpd.out") << read_file(dir / "error.log"));
-    REQUIRE(accepts(cgi_port));
-    REQUIRE(accepts(fastcgi_port));
+    REQUIRE(accepts_connections(cgi_port));
+    REQUIRE(accepts_connections(fastcgi_port));
   }
 
   // SIGTERM, not SIGKILL: lighttpd then stops the FastCGI process it started.

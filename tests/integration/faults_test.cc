@@ -29,17 +29,20 @@
 #include "medsearch/schema.h"
 #include "medsearch/warc.h"
 #include "process.h"
+#include "sample_index.h"
 
 namespace medsearch {
 namespace {
 
 using testing::BackgroundProcess;
 using testing::bin_path;
+using testing::count_documents;
 using testing::FixtureServer;
 using testing::ProcessResult;
 using testing::read_file;
 using testing::run_process;
 using testing::TempDir;
+using testing::write_sample_records;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -370,35 +373,6 @@ TEST_CASE("medcrawl killed with SIGKILL 20 times resumes to every page exactly o
 // ---------------------------------------------------------------------------
 // The index side.
 
-// Writes `count` small JSON Lines records about pain topics, ids r0, r1, ...
-void write_records(const std::string& path, int count, int first = 0) {
-  static const char* kTopics[] = {"ketamine infusion", "neuropathic pain",      "fibromyalgia",
-                                  "opioid tapering",   "central sensitization", "migraine"};
-  std::ofstream out(path);
-  for (int i = first; i < first + count; ++i) {
-    const char* topic = kTopics[i % 6];
-    out << "{\"_id\":\"r" << i << "\",\"title\":\"Study " << i << " of " << topic
-        << "\",\"text\":\"We followed " << (i % 97) + 3 << " patients receiving care for " << topic
-        << " over " << (i % 11) + 1
-        << " months and recorded pain scores, sleep and function at each visit.\"}\n";
-  }
-}
-
-// Number of documents and of distinct unique-id terms (each must be on one
-// document): equal when nothing is duplicated. An index that was never
-// committed (a run killed early) does not exist yet, which is whole too.
-std::pair<uint64_t, uint64_t> count_documents(const std::string& db) {
-  if (!std::filesystem::exists(std::filesystem::path(db) / "iamglass")) return {0, 0};
-  Xapian::Database database(db);
-  uint64_t unique = 0;
-  for (auto it = database.allterms_begin(std::string(schema::kUniqueId));
-       it != database.allterms_end(std::string(schema::kUniqueId)); ++it) {
-    CHECK(it.get_termfreq() == 1);
-    ++unique;
-  }
-  return {database.get_doccount(), unique};
-}
-
 // The "documents" and "terms" lines of medindex --stats.
 std::string index_contents(const std::string& db) {
   ProcessResult stats = run_process({bin_path("medindex"), "--db", db, "--stats"});
@@ -431,7 +405,7 @@ TEST_CASE("medindex killed with SIGKILL 20 times resumes to every record exactly
     const int kRecords = bulk ? 1500 : 3000;
     const uint64_t kFlush = 100;
     std::string records = dir / "records.jsonl";
-    write_records(records, kRecords);
+    write_sample_records(records, kRecords);
     auto medindex = [&](const std::string& db) {
       return std::vector<std::string>{
           bin_path("medindex"), "--db",  db,        "--flush", std::to_string(kFlush),
@@ -521,7 +495,7 @@ TEST_CASE(
     const bool bulk = std::string(threads) != "0";
     INFO("--threads " << threads);
     TempDir dir;
-    write_records(dir / "records.jsonl", kRecords);
+    write_sample_records(dir / "records.jsonl", kRecords);
     std::string db = dir / "index";
     std::vector<std::string> argv = {
         bin_path("medindex"), "--db", db, "--flush", "100", "--threads", threads, "--quiet",
@@ -651,7 +625,7 @@ TEST_CASE("medsearch and medsearch.cgi answer while medindex commits after every
           "[faults][search]") {
   TempDir dir(disk_directory());
   std::string db = dir / "index";
-  write_records(dir / "first.jsonl", 300);
+  write_sample_records(dir / "first.jsonl", 300);
   ProcessResult first = run_process(
       {bin_path("medindex"), "--db", db, "--threads", "0", "--quiet", dir / "first.jsonl"});
   INFO(first.err);
@@ -663,7 +637,7 @@ TEST_CASE("medsearch and medsearch.cgi answer while medindex commits after every
   // that much cannot finish one search between commits made as fast as the
   // writer can (Xapian 1.4 then discards the revision it reads, however often
   // it reopens); with Xapian's own speed it keeps up with a commit a document.
-  write_records(dir / "more.jsonl", 20000, 300);
+  write_sample_records(dir / "more.jsonl", 20000, 300);
   BackgroundProcess indexing({bin_path("medindex"), "--db", db, "--threads", "0", "--flush",
                               testing::kSanitized ? "20" : "1", "--quiet", dir / "more.jsonl"},
                              dir / "index.log");

@@ -15,6 +15,7 @@
 #include "medsearch/schema.h"
 #include "medsearch/warc.h"
 #include "process.h"
+#include "sample_index.h"
 
 using namespace medsearch;
 using namespace medsearch::testing;
@@ -42,34 +43,6 @@ std::vector<std::string> result_ids(const JsonValue& results) {
   return out;
 }
 
-// Writes `count` small JSON Lines records about pain topics.
-void write_records(const std::string& path, int count) {
-  static const char* kTopics[] = {"ketamine infusion", "neuropathic pain",      "fibromyalgia",
-                                  "opioid tapering",   "central sensitization", "migraine"};
-  std::ofstream out(path);
-  for (int i = 0; i < count; ++i) {
-    const char* topic = kTopics[i % 6];
-    out << "{\"_id\":\"r" << i << "\",\"title\":\"Study " << i << " of " << topic
-        << "\",\"text\":\"We followed " << (i % 97) + 3 << " patients receiving care for " << topic
-        << " over " << (i % 11) + 1
-        << " months and recorded pain scores, sleep and function at each visit.\"}\n";
-  }
-}
-
-// Number of documents and of distinct unique-id terms: equal when nothing is duplicated.
-std::pair<uint64_t, uint64_t> count_documents(const std::string& db) {
-  // A run killed before its first commit (a slow start: a sanitizer build, a
-  // loaded machine) leaves no index at all, which is whole too.
-  if (!std::filesystem::exists(std::filesystem::path(db) / "iamglass")) return {0, 0};
-  Xapian::Database database(db);
-  uint64_t unique = 0;
-  for (auto it = database.allterms_begin("Q"); it != database.allterms_end("Q"); ++it) {
-    CHECK(it.get_termfreq() == 1);
-    ++unique;
-  }
-  return {database.get_doccount(), unique};
-}
-
 // The number before `what` in medindex's summary line ("... 12 added, ...").
 uint64_t summary_count(const std::string& err, const std::string& what) {
   size_t at = err.find(" " + what);
@@ -89,7 +62,7 @@ std::string http_response(int status, const std::string& body) {
 TEST_CASE("medindex reads JSON Lines and PubMed XML records", "[indexer]") {
   TempDir dir;
   std::string db = dir / "index";
-  write_records(dir / "records.jsonl", 30);
+  write_sample_records(dir / "records.jsonl", 30);
   ProcessResult r = medindex(
       {"--db", db, dir / "records.jsonl", source_path("fixtures/records/pubmed-sample.xml")});
   INFO(r.err);
@@ -197,7 +170,7 @@ TEST_CASE("medindex reads a WARC written by wget --warc-file", "[indexer]") {
 
 TEST_CASE("a second medindex on the same index gets a clear locked error", "[indexer]") {
   TempDir dir;
-  write_records(dir / "records.jsonl", 20000);
+  write_sample_records(dir / "records.jsonl", 20000);
   BackgroundProcess first(
       {bin_path("medindex"), "--db", dir / "index", "--quiet", dir / "records.jsonl"},
       dir / "first.log");
@@ -212,7 +185,7 @@ TEST_CASE("a second medindex on the same index gets a clear locked error", "[ind
 
 TEST_CASE("a bulk build with shard writers gives the index a single writer gives", "[indexer]") {
   TempDir dir;
-  write_records(dir / "records.jsonl", 3000);
+  write_sample_records(dir / "records.jsonl", 3000);
   {
     std::ofstream more(dir / "records.jsonl", std::ios::app);
     // A record given twice (the later one wins), and an exact copy under another id.
@@ -294,7 +267,7 @@ TEST_CASE("pages the crawl found gone are deleted; a torn WARC costs one record"
 TEST_CASE("medindex --stats and --compact", "[indexer]") {
   TempDir dir;
   std::string db = dir / "index";
-  write_records(dir / "records.jsonl", 40);
+  write_sample_records(dir / "records.jsonl", 40);
   REQUIRE(medindex({"--db", db, dir / "records.jsonl"}).exit_code == 0);
   ProcessResult stats = medindex({"--db", db, "--stats"});
   CHECK(stats.exit_code == 0);

@@ -3,10 +3,7 @@
 // 127.0.0.1) and medsearch. Searching the shards must give what one index of
 // the same crawl gives: the same documents in the same order, the same
 // scores, snippets, facets, totals and spelling suggestions.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -20,6 +17,7 @@
 #include <thread>
 
 #include "fixture_server.h"
+#include "loopback.h"
 #include "medsearch/json.h"
 #include "medsearch/searcher.h"
 #include "medsearch/text.h"
@@ -32,44 +30,11 @@ namespace {
 
 constexpr int kShards = 2;
 
-// Whether nothing listens on 127.0.0.1:port.
-bool port_free(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return free;
-}
-
-// Whether a server accepts connections on 127.0.0.1:port. (A port a server
-// has just left may still not be free to bind, for its closed connections.)
-bool listening(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool accepted = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return accepted;
-}
-
 // A first port of kShards free ones in a row, from the kernel's ephemeral range.
 int free_ports() {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t size = sizeof address;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-    close(fd);
-    int port = ntohs(address.sin_port);
-    bool all = port + kShards < 65536;
+    int port = free_port();
+    bool all = port > 0 && port + kShards < 65536;
     for (int k = 0; all && k < kShards; ++k) all = port_free(port + k);
     if (all) return port;
   }
@@ -437,9 +402,9 @@ TEST_CASE("A long-running searcher reconnects to a restarted shard and takes bac
   // (serve-shards starts each server in a process group of its own).
   auto stop_shard = [&](int server) {
     kill(-server, SIGKILL);
-    for (int i = 0; i < 200 && listening(port); ++i)
+    for (int i = 0; i < 200 && accepts_connections(port); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE_FALSE(listening(port));
+    REQUIRE_FALSE(accepts_connections(port));
   };
   // Shard 1 served again on its port, by a server of this test's.
   auto start_shard = [&] {
@@ -447,9 +412,9 @@ TEST_CASE("A long-running searcher reconnects to a restarted shard and takes bac
         std::vector<std::string>{"/usr/bin/xapian-tcpsrv", "--quiet", "--interface", "127.0.0.1",
                                  "--port", std::to_string(port), sharded + "/shard-1"},
         dir / "tcpsrv.log");
-    for (int i = 0; i < 300 && !listening(port); ++i)
+    for (int i = 0; i < 300 && !accepts_connections(port); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(listening(port));
+    REQUIRE(accepts_connections(port));
     return server;
   };
   SearchOptions options;
@@ -472,7 +437,7 @@ TEST_CASE("A long-running searcher reconnects to a restarted shard and takes bac
   // Opened while shard 1 is down, with allow_partial: half the documents,
   // then all of them once it answers again.
   restarted.reset();  // killed, with the connection it forked
-  for (int i = 0; i < 200 && listening(port); ++i)
+  for (int i = 0; i < 200 && accepts_connections(port); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   OpenOptions partial;
   partial.allow_partial = true;
