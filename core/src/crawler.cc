@@ -58,7 +58,14 @@ struct HostState {
   bool api = false;                  // E-utilities: no robots.txt, fixed rate
   std::optional<int64_t> attempted;  // page requests to it, for --max-pages-per-host
   std::deque<std::pair<std::string, int>> sitemaps;  // sitemap URL, nesting level
+  // Its next queued URLs in the frontier's order (depth, then id): a prefix of
+  // its queue, kept in memory so that a scheduling pass needs no query.
+  std::deque<FrontierEntry> queue;
+  bool more_queued = false;  // the frontier may hold queued URLs after those in `queue`
 };
+
+// Queued URLs read from the frontier at once for one host's queue in memory.
+constexpr size_t kHostQueueBatch = 16;
 
 // robots.txt state of one origin (scheme://host[:port]).
 struct RobotsState {
@@ -89,7 +96,9 @@ struct PendingRecord {
 
 // WARC syncs (and the frontier updates waiting for them) happen at most this
 // often, or when this many outcomes wait: one fdatasync per page would cost
-// more than the page.
+// more than the page. The crawl's other frontier writes (URLs found, URLs
+// taken, skips) share the transaction committed with each sync, so a page's
+// links are never committed after its outcome.
 constexpr auto kFlushInterval = std::chrono::milliseconds(50);
 constexpr size_t kMaxPendingRecords = 256;
 
@@ -234,6 +243,15 @@ class Crawl {
   }
 
   Status add_seeds();
+  // Adds a URL to the frontier (kQueued, unless known) and notes it for its
+  // host's queue in memory. Returns whether it was new.
+  Result<bool> add_url(const NewUrl& url);
+  // The next queued URL of `host_key`, read from the frontier when its queue
+  // in memory is empty; nullptr (and the host forgotten) when it has none.
+  // The pointer is valid until the host's queue changes.
+  Result<FrontierEntry*> next_queued(const std::string& host_key);
+  // URL `entry` (taken from its host's queue) goes back to the frontier's queue.
+  Status requeue(const FrontierEntry& entry);
   Status add_pubmed_search(int64_t start);
   // Starts transfers for ready hosts. Returns whether anything was taken.
   Result<bool> schedule();
@@ -269,11 +287,20 @@ class Crawl {
   void report_status(bool final);
   // Records an outcome whose WARC records were just written (see PendingRecord).
   void record_after_sync(const FrontierEntry& entry, FetchOutcome outcome);
-  // Syncs the WARC file and records the outcomes that waited for it.
+  // Opens the frontier transaction the crawl writes in, if none is open.
+  Status open_batch();
+  // Commits the open transaction (outcomes waiting for a WARC sync still wait).
+  Status commit_batch();
+  // Syncs the WARC file, records the outcomes that waited for it, and commits
+  // the open transaction.
   Status flush_pending();
   bool flush_due() const {
-    return !pending_.empty() && (pending_.size() >= kMaxPendingRecords ||
-                                 Clock::now() - pending_since_ >= kFlushInterval);
+    Clock::time_point now = Clock::now();
+    if (!pending_.empty() &&
+        (pending_.size() >= kMaxPendingRecords || now - pending_since_ >= kFlushInterval)) {
+      return true;
+    }
+    return batch_open_ && now - batch_since_ >= kFlushInterval;
   }
 
   const CrawlOptions& options_;
@@ -290,6 +317,14 @@ class Crawl {
   std::unordered_map<int64_t, int> retries_;  // 429/503 answers per URL id, this run
   std::vector<PendingRecord> pending_;
   Clock::time_point pending_since_{};
+  bool batch_open_ = false;  // a frontier transaction is open (see open_batch())
+  Clock::time_point batch_since_{};
+  // The first URL added in the open transaction: URLs from it on are not
+  // requested before it is committed, so every URL in the WARC files is in
+  // the frontier.
+  std::optional<int64_t> first_uncommitted_id_;
+  std::set<std::string> queued_hosts_;       // hosts that may have queued URLs
+  std::string last_scheduled_host_;          // a scheduling pass starts after this host
   std::unordered_set<uint64_t> known_urls_;  // hashes of URLs added to the frontier this run
   uint64_t next_token_ = 1;
   int64_t attempted_ = 0;  // page requests completed, over the whole crawl directory
@@ -331,7 +366,7 @@ Status Crawl::add_seeds() {
                std::to_string(scope.shard_count) + "; not crawled by this one");
       continue;
     }
-    if (auto added = frontier_.add({url->to_string(), url->host_key(), 0, 0, ""}); !added) {
+    if (auto added = add_url({url->to_string(), url->host_key(), 0, 0, ""}); !added) {
       return std::move(added).take_error();
     }
   }
@@ -373,8 +408,46 @@ Status Crawl::add_pubmed_search(int64_t start) {
   if (!options_.api_key.empty()) url += "&api_key=" + encode_query_value(options_.api_key);
   auto parsed = parse_url(url);
   if (!parsed) return fail("bad PubMed search URL: " + parsed.error());
-  auto added = frontier_.add({parsed->to_string(), parsed->host_key(), 0, 0, ""});
+  auto added = add_url({parsed->to_string(), parsed->host_key(), 0, 0, ""});
   if (!added) return std::move(added).take_error();
+  return {};
+}
+
+Result<bool> Crawl::add_url(const NewUrl& url) {
+  auto added = frontier_.add(url);
+  if (!added || !*added) return added;
+  if (!first_uncommitted_id_) first_uncommitted_id_ = frontier_.last_added_id();
+  HostState& host = hosts_[url.host_key];
+  // The new row has the highest id, so it comes after the queue in memory
+  // unless it is shallower; then the queue is read again.
+  if (!host.queue.empty() && url.depth < host.queue.back().depth) host.queue.clear();
+  host.more_queued = true;
+  queued_hosts_.insert(url.host_key);
+  return added;
+}
+
+Result<FrontierEntry*> Crawl::next_queued(const std::string& host_key) {
+  HostState& host = hosts_[host_key];
+  if (host.queue.empty() && host.more_queued) {
+    auto loaded = frontier_.peek_queued(host_key, kHostQueueBatch);
+    if (!loaded) return std::move(loaded).take_error();
+    host.more_queued = loaded->size() == kHostQueueBatch;
+    for (FrontierEntry& entry : *loaded) host.queue.push_back(std::move(entry));
+  }
+  if (host.queue.empty()) {
+    queued_hosts_.erase(host_key);
+    return nullptr;
+  }
+  return &host.queue.front();
+}
+
+Status Crawl::requeue(const FrontierEntry& entry) {
+  if (auto ok = frontier_.requeue(entry.id); !ok) return ok;
+  // It may come before URLs in the queue in memory: read the queue again.
+  HostState& host = hosts_[entry.host_key];
+  host.queue.clear();
+  host.more_queued = true;
+  queued_hosts_.insert(entry.host_key);
   return {};
 }
 
@@ -450,31 +523,52 @@ Result<bool> Crawl::schedule() {
         std::min<int64_t>(slots, options_.max_pages - attempted_ - pages_in_flight_));
   }
   if (slots <= 0) return false;
-  auto ready = [&](const std::string& host_key) { return host_ready(host_key, now); };
-  auto taken = frontier_.take_next(static_cast<size_t>(slots), ready);
-  if (!taken) return std::move(taken).take_error();
-  if (taken->empty()) return false;
-  if (auto ok = frontier_.begin_batch(); !ok) return std::move(ok).take_error();
-  for (FrontierEntry& entry : *taken) {
+  bool took = false;
+  // Each ready host's next URL, round robin: the pass starts after the host
+  // the last transfer went to, so a few hosts cannot take every slot.
+  auto it = queued_hosts_.upper_bound(last_scheduled_host_);
+  for (size_t visits = queued_hosts_.size(); visits > 0 && slots > 0; --visits) {
+    if (it == queued_hosts_.end()) it = queued_hosts_.begin();
+    if (it == queued_hosts_.end()) break;
+    std::string queue_host = *it;
+    ++it;  // next_queued() may forget queue_host
+    if (!host_ready(queue_host, now)) continue;
+    auto next = next_queued(queue_host);
+    if (!next) return std::move(next).take_error();
+    if (*next == nullptr) continue;
+    took = true;
+    FrontierEntry& entry = **next;
+    // An outcome decided without a request: the URL leaves the queue.
+    auto settle = [&](const FetchOutcome& outcome) -> Status {
+      std::string url = entry.url;
+      int64_t id = entry.id;
+      hosts_[queue_host].queue.pop_front();
+      if (auto ok = frontier_.record(id, outcome); !ok) return ok;
+      url_progress(url, outcome);
+      return {};
+    };
     auto url = parse_url(entry.url);
     if (!url) {
-      FetchOutcome outcome = outcome_without_response(UrlState::kFailed, "bad-url", url.error());
-      if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
+      if (auto ok = settle(outcome_without_response(UrlState::kFailed, "bad-url", url.error()));
+          !ok) {
+        return std::move(ok).take_error();
+      }
       continue;
     }
     HostState& host = hosts_[url->host_key()];
     if (!host.skip_reason.empty()) {
-      FetchOutcome outcome =
-          outcome_without_response(UrlState::kSkipped, host.skip_reason, host.skip_detail);
-      if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
-      url_progress(entry.url, outcome);
+      if (auto ok = settle(
+              outcome_without_response(UrlState::kSkipped, host.skip_reason, host.skip_detail));
+          !ok) {
+        return std::move(ok).take_error();
+      }
       continue;
     }
     std::string origin = url->origin();
     RobotsState& robots = robots_[origin];
     if (!robots.policy) {
-      // Fetch robots.txt first (or take it from the cache); the page waits in the queue.
-      if (auto ok = frontier_.requeue(entry.id); !ok) return std::move(ok).take_error();
+      // Fetch robots.txt first (or take it from the cache); the page stays
+      // first in its host's queue.
       if (robots.in_flight) continue;
       auto cached = frontier_.cached_robots(origin);
       if (!cached) return std::move(cached).take_error();
@@ -485,16 +579,20 @@ Result<bool> Crawl::schedule() {
             !ok) {
           return std::move(ok).take_error();
         }
-      } else if (auto ok = start_robots(origin, origin + "/robots.txt", url->host_key()); !ok) {
-        return std::move(ok).take_error();
+      } else {
+        if (auto ok = start_robots(origin, origin + "/robots.txt", url->host_key()); !ok) {
+          return std::move(ok).take_error();
+        }
+        --slots;
       }
       continue;
     }
     if (!robots.policy->allowed(url->path_and_query())) {
-      FetchOutcome outcome =
-          outcome_without_response(UrlState::kSkipped, "robots", "disallowed by robots.txt");
-      if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
-      url_progress(entry.url, outcome);
+      if (auto ok = settle(
+              outcome_without_response(UrlState::kSkipped, "robots", "disallowed by robots.txt"));
+          !ok) {
+        return std::move(ok).take_error();
+      }
       continue;
     }
     if (options_.max_pages_per_host > 0 && !host.api) {
@@ -504,30 +602,42 @@ Result<bool> Crawl::schedule() {
         host.attempted = *count;
       }
       if (*host.attempted >= options_.max_pages_per_host) {
-        FetchOutcome outcome = outcome_without_response(
-            UrlState::kSkipped, "host-page-limit",
-            "--max-pages-per-host " + std::to_string(options_.max_pages_per_host) + " reached");
-        if (auto ok = frontier_.record(entry.id, outcome); !ok) return std::move(ok).take_error();
-        url_progress(entry.url, outcome);
+        if (auto ok = settle(outcome_without_response(
+                UrlState::kSkipped, "host-page-limit",
+                "--max-pages-per-host " + std::to_string(options_.max_pages_per_host) +
+                    " reached"));
+            !ok) {
+          return std::move(ok).take_error();
+        }
         continue;
       }
       ++*host.attempted;
     }
+    FrontierEntry taken = std::move(entry);
+    hosts_[queue_host].queue.pop_front();
+    if (first_uncommitted_id_ && taken.id >= *first_uncommitted_id_) {
+      // Found in this transaction: committed before it is requested.
+      if (auto ok = commit_batch(); !ok) return std::move(ok).take_error();
+      if (auto ok = open_batch(); !ok) return std::move(ok).take_error();
+    }
+    if (auto ok = frontier_.mark_fetching(taken.id); !ok) return std::move(ok).take_error();
+    taken.state = UrlState::kFetching;
     uint64_t token = next_token_++;
     host.busy = true;
     ++pages_in_flight_;
     RequestOptions request;
     // A conditional GET when the URL was fetched before (a recrawl).
-    if ((entry.http_status >= 200 && entry.http_status < 300) || entry.http_status == 304) {
-      request.if_none_match = entry.etag;
-      request.if_modified_since = entry.last_modified;
+    if ((taken.http_status >= 200 && taken.http_status < 300) || taken.http_status == 304) {
+      request.if_none_match = taken.etag;
+      request.if_modified_since = taken.last_modified;
     }
-    std::string target = entry.url;
-    in_flight_[token] = InFlight{FlightKind::kPage, std::move(entry), "", url->host_key(), 0};
+    std::string target = taken.url;
+    in_flight_[token] = InFlight{FlightKind::kPage, std::move(taken), "", url->host_key(), 0};
     start_transfer(token, target, request);
+    last_scheduled_host_ = queue_host;
+    --slots;
   }
-  if (auto ok = frontier_.end_batch(); !ok) return std::move(ok).take_error();
-  return true;
+  return took;
 }
 
 Status Crawl::start_robots(const std::string& origin, const std::string& robots_url,
@@ -729,7 +839,7 @@ Status Crawl::add_found_url(const Url& url, int depth, int redirects, const std:
   // remembered either, as the scope can still grow (a seed's redirect).
   if (refusal == "other-host" || refusal == "shard") return {};
   known_urls_.insert(key);
-  auto added = frontier_.add({text, url.host_key(), depth, redirects, referrer});
+  auto added = add_url({text, url.host_key(), depth, redirects, referrer});
   if (!added) return std::move(added).take_error();
   if (!refusal.empty() && *added) {
     auto entry = frontier_.find(url.to_string());
@@ -791,7 +901,7 @@ Result<bool> Crawl::retry_later(const FrontierEntry& entry, const FetchResult& r
   }
   std::string what = "HTTP " + std::to_string(result.status) + " for " + entry.url;
   if (attempts > options_.max_retries) return false;
-  if (auto ok = frontier_.requeue(entry.id); !ok) return std::move(ok).take_error();
+  if (auto ok = requeue(entry); !ok) return std::move(ok).take_error();
   // Retrying re-requests the URL: it must not count twice against the limits.
   --attempted_;
   ++summary_.retries;
@@ -884,7 +994,7 @@ Status Crawl::handle_pubmed_search(const FrontierEntry& entry, const FetchResult
     auto parsed = parse_url(url);
     if (!parsed) continue;
     // E-utilities URLs are seeds of the crawl: no depth, length or pattern rules apply.
-    auto added = frontier_.add({parsed->to_string(), parsed->host_key(), 0, 0, entry.url});
+    auto added = add_url({parsed->to_string(), parsed->host_key(), 0, 0, entry.url});
     if (!added) return std::move(added).take_error();
   }
   int64_t next = start + static_cast<int64_t>(search->ids.size());
@@ -1061,14 +1171,30 @@ void Crawl::record_after_sync(const FrontierEntry& entry, FetchOutcome outcome) 
   pending_.push_back(PendingRecord{entry.id, entry.url, std::move(outcome)});
 }
 
-Status Crawl::flush_pending() {
-  if (pending_.empty()) return {};
-  if (auto ok = warc_.flush(); !ok) return ok;
+Status Crawl::open_batch() {
+  if (batch_open_) return {};
   if (auto ok = frontier_.begin_batch(); !ok) return ok;
-  for (const PendingRecord& pending : pending_) {
-    if (auto ok = frontier_.record(pending.id, pending.outcome); !ok) return ok;
+  batch_open_ = true;
+  batch_since_ = Clock::now();
+  return {};
+}
+
+Status Crawl::flush_pending() {
+  if (!pending_.empty()) {
+    if (auto ok = warc_.flush(); !ok) return ok;
+    if (auto ok = open_batch(); !ok) return ok;
+    for (const PendingRecord& pending : pending_) {
+      if (auto ok = frontier_.record(pending.id, pending.outcome); !ok) return ok;
+    }
+    pending_.clear();
   }
-  pending_.clear();
+  return commit_batch();
+}
+
+Status Crawl::commit_batch() {
+  if (!batch_open_) return {};
+  batch_open_ = false;
+  first_uncommitted_id_.reset();
   return frontier_.end_batch();
 }
 
@@ -1105,10 +1231,26 @@ Status Crawl::run() {
   attempted_ = *attempted;
   started_ = Clock::now();
   next_status_ = started_ + seconds(options_.status_interval_seconds);
+  auto hosts = frontier_.queued_hosts();
+  if (!hosts) return std::move(hosts).take_error();
+  for (const std::string& host_key : *hosts) {
+    hosts_[host_key].more_queued = true;
+    queued_hosts_.insert(host_key);
+  }
+  std::vector<FetchResult> results;
   while (true) {
     report_status(false);
+    // Finished transfers and the next ones started share the open transaction.
+    if (auto ok = open_batch(); !ok) return ok;
+    for (FetchResult& result : results) {
+      if (auto ok = handle(std::move(result)); !ok) return ok;
+    }
+    results.clear();
     auto took = schedule();
     if (!took) return std::move(took).take_error();
+    if (flush_due()) {
+      if (auto ok = flush_pending(); !ok) return ok;
+    }
     if (fetcher_.active() == 0) {
       if (stop_) {
         summary_.interrupted = true;
@@ -1127,18 +1269,7 @@ Status Crawl::run() {
       if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
       continue;
     }
-    std::vector<FetchResult> results = fetcher_.poll(100);
-    if (!results.empty()) {
-      // One transaction for everything the finished transfers add and record.
-      if (auto ok = frontier_.begin_batch(); !ok) return ok;
-      for (FetchResult& result : results) {
-        if (auto ok = handle(std::move(result)); !ok) return ok;
-      }
-      if (auto ok = frontier_.end_batch(); !ok) return ok;
-    }
-    if (flush_due()) {
-      if (auto ok = flush_pending(); !ok) return ok;
-    }
+    results = fetcher_.poll(100);
   }
   if (auto ok = flush_pending(); !ok) return ok;
   if (stop_) summary_.interrupted = true;

@@ -273,6 +273,8 @@ Result<bool> Frontier::add(const NewUrl& url) {
   return sqlite3_changes(impl_->db) > 0;
 }
 
+int64_t Frontier::last_added_id() const { return sqlite3_last_insert_rowid(impl_->db); }
+
 Result<std::vector<FrontierEntry>> Frontier::take_next(
     size_t limit, const std::function<bool(const std::string& host_key)>& host_ready) {
   std::vector<FrontierEntry> taken;
@@ -329,6 +331,48 @@ Result<std::vector<FrontierEntry>> Frontier::take_next(
   }
   if (auto ok = impl_->exec("COMMIT"); !ok) return std::move(ok).take_error();
   return taken;
+}
+
+Result<std::vector<std::string>> Frontier::queued_hosts() {
+  CachedStatement hosts(impl_->statements, impl_->db,
+                        // A skip-scan of the queue index: one seek per host.
+                        "WITH RECURSIVE hosts(key) AS ("
+                        " SELECT (SELECT MIN(host_key) FROM urls WHERE state = 'queued')"
+                        " UNION ALL SELECT (SELECT MIN(host_key) FROM urls"
+                        "  WHERE state = 'queued' AND host_key > hosts.key)"
+                        " FROM hosts WHERE hosts.key IS NOT NULL)"
+                        " SELECT key FROM hosts WHERE key IS NOT NULL");
+  if (!hosts.ok()) return impl_->error("cannot prepare query");
+  std::vector<std::string> keys;
+  int rc;
+  while ((rc = hosts.step()) == SQLITE_ROW) keys.push_back(hosts.text(0));
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return keys;
+}
+
+Result<std::vector<FrontierEntry>> Frontier::peek_queued(const std::string& host_key,
+                                                         size_t limit) {
+  std::string sql = std::string("SELECT ") + kEntryColumns +
+                    " FROM urls WHERE state = 'queued' AND host_key = ? "
+                    "ORDER BY depth, id LIMIT ?";
+  CachedStatement select(impl_->statements, impl_->db, sql);
+  if (!select.ok()) return impl_->error("cannot prepare query");
+  select.bind(1, host_key);
+  select.bind(2, static_cast<int64_t>(limit));
+  std::vector<FrontierEntry> entries;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) entries.push_back(read_entry(select.statement()));
+  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  return entries;
+}
+
+Status Frontier::mark_fetching(int64_t id) {
+  CachedStatement update(impl_->statements, impl_->db,
+                         "UPDATE urls SET state = 'fetching' WHERE id = ?");
+  if (!update.ok()) return impl_->error("cannot prepare update");
+  update.bind(1, id);
+  if (update.step() != SQLITE_DONE) return impl_->error("cannot mark fetching");
+  return {};
 }
 
 Status Frontier::record(int64_t id, const FetchOutcome& outcome) {

@@ -106,6 +106,46 @@ TEST_CASE("Frontier hands out one URL per ready host, shallowest first", "[front
   CHECK(order == std::vector<std::string>{"http://a/", "http://a/one", "http://a/deep"});
 }
 
+TEST_CASE("Frontier lists a host's queued URLs in order without taking them", "[frontier]") {
+  TempDir dir;
+  auto frontier = Frontier::open(dir / "frontier.sqlite");
+  REQUIRE(frontier.ok());
+  REQUIRE(*frontier->add(new_url("http://b/", "b", 0)));
+  REQUIRE(*frontier->add(new_url("http://a/deep", "a", 2)));
+  int64_t deep_id = frontier->last_added_id();
+  REQUIRE(*frontier->add(new_url("http://a/", "a", 0)));
+  REQUIRE(*frontier->add(new_url("http://a/one", "a", 1)));
+  REQUIRE_FALSE(*frontier->add(new_url("http://a/", "a", 0)));
+  auto hosts = frontier->queued_hosts();
+  REQUIRE(hosts.ok());
+  CHECK(*hosts == std::vector<std::string>{"a", "b"});
+
+  auto urls_of = [&](const std::string& host, size_t limit) {
+    auto queued = frontier->peek_queued(host, limit);
+    REQUIRE(queued.ok());
+    std::vector<std::string> urls;
+    for (const auto& entry : *queued) urls.push_back(entry.url);
+    return urls;
+  };
+  // Shallowest first, then oldest; nothing changes state.
+  CHECK(urls_of("a", 10) == std::vector<std::string>{"http://a/", "http://a/one", "http://a/deep"});
+  CHECK(urls_of("a", 2) == std::vector<std::string>{"http://a/", "http://a/one"});
+  CHECK(urls_of("a", 2) == std::vector<std::string>{"http://a/", "http://a/one"});
+  auto deep = frontier->find("http://a/deep");
+  REQUIRE(deep.ok());
+  CHECK((*deep)->id == deep_id);
+
+  // A URL marked as fetching leaves the queue, as take_next() would take it.
+  auto first = frontier->find("http://a/");
+  REQUIRE(first.ok());
+  REQUIRE(frontier->mark_fetching((*first)->id).ok());
+  CHECK(urls_of("a", 10) == std::vector<std::string>{"http://a/one", "http://a/deep"});
+  auto marked = frontier->find("http://a/");
+  REQUIRE(marked.ok());
+  CHECK((*marked)->state == UrlState::kFetching);
+  CHECK(urls_of("c", 10).empty());
+}
+
 TEST_CASE("Frontier records outcomes and counts them", "[frontier]") {
   TempDir dir;
   auto frontier = Frontier::open(dir / "frontier.sqlite");

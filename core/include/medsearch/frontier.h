@@ -19,7 +19,7 @@ namespace medsearch {
 // What has become of a URL.
 enum class UrlState {
   kQueued,    // waiting to be fetched
-  kFetching,  // handed out by take_next(); back to kQueued if the run dies
+  kFetching,  // handed out by take_next() or mark_fetching(); back to kQueued if the run dies
   kFetched,   // a response was received and written to the WARC (2xx kept, or a redirect)
   kFailed,    // no usable response: network error, HTTP 4xx/5xx (but 410)
   kSkipped,   // not fetched or not kept by a rule: robots.txt, content type, size, scope
@@ -105,12 +105,24 @@ class Frontier {
 
   // Adds `url` as kQueued unless it is already known; returns whether it was new.
   Result<bool> add(const NewUrl& url);
+  // The id given to the URL by the last add() that returned true, if called
+  // right after it (before any other write).
+  int64_t last_added_id() const;
 
   // Takes up to `limit` queued URLs, at most one per host, only from hosts for
   // which `host_ready(host_key)` is true, lowest depth first, then oldest;
   // marks them kFetching.
   Result<std::vector<FrontierEntry>> take_next(
       size_t limit, const std::function<bool(const std::string& host_key)>& host_ready);
+
+  // The hosts that have queued URLs, in host_key order.
+  Result<std::vector<std::string>> queued_hosts();
+  // Up to `limit` queued URLs of `host_key` in take_next()'s order (lowest
+  // depth first, then oldest), left kQueued: for a caller that keeps each
+  // host's next URLs in memory and marks each one with mark_fetching().
+  Result<std::vector<FrontierEntry>> peek_queued(const std::string& host_key, size_t limit);
+  // Marks URL `id` kFetching, as take_next() does.
+  Status mark_fetching(int64_t id);
 
   // Records what became of URL `id`.
   Status record(int64_t id, const FetchOutcome& outcome);
