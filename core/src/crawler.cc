@@ -680,6 +680,8 @@ WarcExchange exchange_of(const FetchResult& result) {
 }  // namespace
 
 Result<WarcLocation> Crawl::archive(const FetchResult& result) {
+  // The fetcher parsed the response already: the writer need not again.
+  if (result.payload) return warc_.write_exchange(exchange_of(result), *result.payload);
   return warc_.write_exchange(exchange_of(result));
 }
 

@@ -205,9 +205,12 @@ struct Fetcher::Impl {
       result.error = transfer.error_buffer[0] ? transfer.error_buffer : curl_easy_strerror(code);
       return;
     }
-    result.raw_response = transfer.head + transfer.raw_body;
+    result.raw_response.reserve(transfer.head.size() + transfer.raw_body.size());
+    result.raw_response = transfer.head;
+    result.raw_response += transfer.raw_body;
     // The cap applies to the decoded body too: a small gzip body can inflate a lot.
-    auto decoded = parse_http_response(result.raw_response, options.max_body_bytes);
+    HttpPayloadInfo payload;
+    auto decoded = parse_http_response(result.raw_response, options.max_body_bytes, &payload);
     if (!decoded) {
       if (decoded.error().find("larger than") != std::string::npos) {
         result.aborted = "too-large";
@@ -219,6 +222,7 @@ struct Fetcher::Impl {
       return;
     }
     result.body = std::move(decoded->body);
+    result.payload = std::move(payload);
   }
 };
 

@@ -132,21 +132,77 @@ Result<std::string> inflate_all(std::string_view data, int window_bits, size_t l
 
 namespace {
 
+void append_le32(std::string& out, uint32_t value) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
+}
+
+// One gzip member holding `data` in stored deflate blocks (RFC 1951 3.2.4),
+// built directly: for data compressed already, deflate could only add work.
+std::string stored_gzip_member(std::string_view data) {
+  constexpr size_t kMaxStoredBlock = 65535;
+  std::string out;
+  out.reserve(18 + data.size() + 5 * (data.size() / kMaxStoredBlock + 1));
+  // Magic, deflate, no flags, no time, "fastest" (as zlib marks level 0), Unix.
+  out.append("\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03", 10);
+  std::string_view rest = data;
+  do {
+    size_t size = std::min(rest.size(), kMaxStoredBlock);
+    out += static_cast<char>(size == rest.size() ? 1 : 0);  // BFINAL, BTYPE 00
+    out += static_cast<char>(size & 0xff);
+    out += static_cast<char>(size >> 8);
+    out += static_cast<char>(~size & 0xff);
+    out += static_cast<char>((~size >> 8) & 0xff);
+    out.append(rest.substr(0, size));
+    rest.remove_prefix(size);
+  } while (!rest.empty());
+  append_le32(out, static_cast<uint32_t>(
+                       crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size())));
+  append_le32(out, static_cast<uint32_t>(data.size()));
+  return out;
+}
+
+// A deflate stream writing gzip members, kept for reuse: setting one up
+// allocates and clears about 256 KiB, more than compressing a small record.
+class GzipDeflater {
+ public:
+  explicit GzipDeflater(int level) {
+    ready_ = deflateInit2(&stream_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  }
+  ~GzipDeflater() {
+    if (ready_) deflateEnd(&stream_);
+  }
+  GzipDeflater(const GzipDeflater&) = delete;
+  GzipDeflater& operator=(const GzipDeflater&) = delete;
+
+  std::string member(std::string_view data) {
+    if (!ready_) return stored_gzip_member(data);  // out of memory: still a valid member
+    deflateReset(&stream_);
+    std::string out(deflateBound(&stream_, data.size()) + 32, '\0');
+    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream_.avail_in = static_cast<uInt>(data.size());
+    stream_.next_out = reinterpret_cast<Bytef*>(out.data());
+    stream_.avail_out = static_cast<uInt>(out.size());
+    int rc = deflate(&stream_, Z_FINISH);
+    assert(rc == Z_STREAM_END);
+    (void)rc;
+    out.resize(stream_.total_out);
+    return out;
+  }
+
+ private:
+  z_stream stream_{};
+  bool ready_ = false;
+};
+
 // One gzip member at zlib `level` (0: stored, for data that is compressed already).
 std::string gzip_member(std::string_view data, int level) {
-  z_stream stream{};
-  deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, data.size()) + 32, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&stream, Z_FINISH);
-  assert(rc == Z_STREAM_END);
-  (void)rc;
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
+  if (level == Z_NO_COMPRESSION) return stored_gzip_member(data);
+  if (level == Z_BEST_SPEED) {
+    thread_local GzipDeflater fastest(Z_BEST_SPEED);
+    return fastest.member(data);
+  }
+  GzipDeflater deflater(level);
+  return deflater.member(data);
 }
 
 }  // namespace
@@ -246,6 +302,14 @@ Result<HttpMessage> split_http_message(std::string_view block) {
   return message;
 }
 
+// The payload's digest, and whether `encoding` (its Content-Encoding) compresses it.
+HttpPayloadInfo payload_info(const HttpMessage& message, std::string_view encoding) {
+  HttpPayloadInfo info;
+  info.digest = warc_sha1_digest(message.payload);
+  info.content_encoded = !encoding.empty() && !equals_ignore_case(trim(encoding), "identity");
+  return info;
+}
+
 // Undoes the Content-Encoding list (applied in order, so undone in reverse).
 Result<std::string> decode_content(std::string body, std::string encodings, size_t limit) {
   for (char& c : encodings) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -280,14 +344,25 @@ Result<std::string> decode_content(std::string body, std::string encodings, size
 class Sha1 {
  public:
   void update(std::string_view data) {
-    for (char c : data) {
-      block_[block_size_++] = static_cast<uint8_t>(c);
-      if (block_size_ == 64) {
-        process();
-        block_size_ = 0;
-      }
-    }
     length_ += data.size();
+    const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
+    size_t size = data.size();
+    if (block_size_ > 0) {
+      size_t take = std::min(size, size_t{64} - block_size_);
+      std::memcpy(block_ + block_size_, bytes, take);
+      block_size_ += take;
+      bytes += take;
+      size -= take;
+      if (block_size_ < 64) return;
+      process(block_, 1);
+      block_size_ = 0;
+    }
+    // Whole blocks straight from the input: no byte-by-byte copy.
+    process(bytes, size / 64);
+    bytes += size / 64 * 64;
+    size %= 64;
+    std::memcpy(block_, bytes, size);
+    block_size_ = size;
   }
 
   std::string finish() {
@@ -295,13 +370,13 @@ class Sha1 {
     block_[block_size_++] = 0x80;
     if (block_size_ > 56) {
       while (block_size_ < 64) block_[block_size_++] = 0;
-      process();
+      process(block_, 1);
       block_size_ = 0;
     }
     while (block_size_ < 56) block_[block_size_++] = 0;
     for (int i = 7; i >= 0; --i)
       block_[block_size_++] = static_cast<uint8_t>(bit_length >> (i * 8));
-    process();
+    process(block_, 1);
     std::string digest(20, '\0');
     for (int i = 0; i < 5; ++i) {
       for (int j = 0; j < 4; ++j) digest[i * 4 + j] = static_cast<char>(h_[i] >> (24 - j * 8));
@@ -314,11 +389,15 @@ class Sha1 {
     return (value << bits) | (value >> (32 - bits));
   }
 
-  void process() {
+  void process(const uint8_t* data, size_t blocks) {
+    for (; blocks > 0; --blocks, data += 64) process_portably(data);
+  }
+
+  void process_portably(const uint8_t* block) {
     uint32_t w[80];
     for (int i = 0; i < 16; ++i) {
-      w[i] = (uint32_t{block_[i * 4]} << 24) | (uint32_t{block_[i * 4 + 1]} << 16) |
-             (uint32_t{block_[i * 4 + 2]} << 8) | uint32_t{block_[i * 4 + 3]};
+      w[i] = (uint32_t{block[i * 4]} << 24) | (uint32_t{block[i * 4 + 1]} << 16) |
+             (uint32_t{block[i * 4 + 2]} << 8) | uint32_t{block[i * 4 + 3]};
     }
     for (int i = 16; i < 80; ++i)
       w[i] = rotate_left(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
@@ -441,13 +520,15 @@ std::string WarcRecord::target_uri() const {
 
 std::string HttpResponse::header(std::string_view name) const { return find_header(headers, name); }
 
-Result<HttpResponse> parse_http_response(std::string_view block, size_t max_body_bytes) {
+Result<HttpResponse> parse_http_response(std::string_view block, size_t max_body_bytes,
+                                         HttpPayloadInfo* payload) {
   auto message = split_http_message(block);
   if (!message) return std::move(message).take_error();
   HttpResponse response;
   response.status = message->status;
-  auto body = decode_content(std::move(message->payload),
-                             joined_header(message->headers, "Content-Encoding"), max_body_bytes);
+  std::string encoding = joined_header(message->headers, "Content-Encoding");
+  if (payload) *payload = payload_info(*message, encoding);
+  auto body = decode_content(std::move(message->payload), std::move(encoding), max_body_bytes);
   if (!body) return std::move(body).take_error();
   response.body = std::move(*body);
   response.headers = std::move(message->headers);
@@ -889,16 +970,22 @@ Result<WarcLocation> WarcWriter::write_record(
 }
 
 Result<WarcLocation> WarcWriter::write_exchange(const WarcExchange& exchange) {
-  return write_pair(exchange, nullptr);
+  return write_pair(exchange, nullptr, nullptr);
+}
+
+Result<WarcLocation> WarcWriter::write_exchange(const WarcExchange& exchange,
+                                                const HttpPayloadInfo& payload) {
+  return write_pair(exchange, nullptr, &payload);
 }
 
 Result<WarcLocation> WarcWriter::write_revisit(const WarcExchange& exchange,
                                                const WarcRevisit& revisit) {
-  return write_pair(exchange, &revisit);
+  return write_pair(exchange, &revisit, nullptr);
 }
 
 Result<WarcLocation> WarcWriter::write_pair(const WarcExchange& exchange,
-                                            const WarcRevisit* revisit) {
+                                            const WarcRevisit* revisit,
+                                            const HttpPayloadInfo* parsed) {
   if (fd_ < 0) return fail("WARC writer is not open");
   if (auto rolled = roll_over_if_full(); !rolled) return std::move(rolled).take_error();
   std::string date = warc_date(exchange.date != 0 ? exchange.date : std::time(nullptr));
@@ -943,24 +1030,31 @@ Result<WarcLocation> WarcWriter::write_pair(const WarcExchange& exchange,
   // A body the server compressed does not compress again: its record is
   // stored in its gzip member rather than deflated a second time.
   int level = Z_BEST_SPEED;
-  std::string payload_digest;
-  if (auto message = split_http_message(exchange.response); message && !revisit) {
-    payload_digest = warc_sha1_digest(message->payload);
-    response_fields.emplace_back("WARC-Payload-Digest", payload_digest);
-    std::string encoding = joined_header(message->headers, "Content-Encoding");
-    if (!encoding.empty() && !equals_ignore_case(trim(encoding), "identity")) {
-      level = Z_NO_COMPRESSION;
+  std::optional<HttpPayloadInfo> payload;
+  if (parsed && !revisit) {
+    payload = *parsed;
+  } else if (!revisit) {
+    if (auto message = split_http_message(exchange.response)) {
+      payload = payload_info(*message, joined_header(message->headers, "Content-Encoding"));
     }
+  }
+  if (payload) {
+    response_fields.emplace_back("WARC-Payload-Digest", payload->digest);
+    if (payload->content_encoded) level = Z_NO_COMPRESSION;
   }
   response_fields.emplace_back("Content-Length", std::to_string(exchange.response.size()));
 
-  std::string request_member = gzip_compress(serialize_record(request_fields, exchange.request));
+  // Request records are stored too: deflating a few hundred bytes costs about
+  // as much CPU as the rest of archiving a page, and saves little space.
+  std::string request_member =
+      gzip_member(serialize_record(request_fields, exchange.request), Z_NO_COMPRESSION);
   std::string response_member =
       gzip_member(serialize_record(response_fields, exchange.response), level);
   // One write for both records: a crash leaves the pair whole or torn at the end.
   auto offset = append(request_member + response_member);
   if (!offset) return std::move(offset).take_error();
-  return WarcLocation{file_name_, *offset + request_member.size(), std::move(payload_digest)};
+  return WarcLocation{file_name_, *offset + request_member.size(),
+                      payload ? std::move(payload->digest) : std::string()};
 }
 
 }  // namespace medsearch

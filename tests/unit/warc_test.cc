@@ -318,6 +318,56 @@ TEST_CASE("WarcWriter writes records that WarcReader reads back", "[warc]") {
   CHECK(all[6].header("WARC-Warcinfo-ID") == info.header("WARC-Record-ID"));
 }
 
+TEST_CASE("WarcWriter archives a response parsed once, and gzipped bodies stored", "[warc]") {
+  TempDir dir;
+  // A gzipped body larger than one stored deflate block (65,535 bytes).
+  std::string text;
+  for (int i = 0; text.size() < 400000; ++i) text += std::to_string(i * 7919 % 100003) + " ";
+  std::string gzipped = gzip_compress(text);
+  REQUIRE(gzipped.size() > 70000);
+  const std::string response = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                               std::to_string(gzipped.size()) + "\r\n\r\n" + gzipped;
+  HttpPayloadInfo payload;
+  auto parsed = parse_http_response(response, kMaxDecodedBodyBytes, &payload);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->body == text);
+  CHECK(payload.digest == warc_sha1_digest(gzipped));
+  CHECK(payload.content_encoded);
+  HttpPayloadInfo plain;
+  REQUIRE(parse_http_response(kChunkedResponse, kMaxDecodedBodyBytes, &plain).ok());
+  CHECK(plain.digest == warc_sha1_digest("hello world"));
+  CHECK_FALSE(plain.content_encoded);
+
+  WarcLocation parsed_once, parsed_again;
+  {
+    auto writer = WarcWriter::open(dir.path());
+    REQUIRE(writer.ok());
+    auto written = writer->write_exchange(exchange("http://example.org/big", response), payload);
+    REQUIRE(written.ok());
+    parsed_once = *written;
+    written = writer->write_exchange(exchange("http://example.org/again", response));
+    REQUIRE(written.ok());
+    parsed_again = *written;
+  }
+  CHECK(parsed_once.payload_digest == payload.digest);
+  CHECK(parsed_again.payload_digest == payload.digest);
+  std::string path = dir / "crawl-00000.warc.gz";
+  auto records = read_all(path);
+  REQUIRE(records.size() == 5);
+  for (int i : {2, 4}) {
+    CHECK(records[i].block == response);
+    CHECK(records[i].header("WARC-Payload-Digest") == payload.digest);
+    CHECK(records[i].header("WARC-Block-Digest") == warc_sha1_digest(response));
+  }
+  // Request and response members are stored, not deflated again: each
+  // member is at least as long as the record it holds.
+  const std::string file = read_file(path);
+  CHECK(file.size() - parsed_again.offset > response.size());
+  CHECK(parsed_again.offset - parsed_once.offset > response.size());
+  auto whole = gunzip(file, 10 * file.size());
+  REQUIRE(whole.ok());
+}
+
 TEST_CASE("WarcWriter rolls over to a new file past the size limit", "[warc]") {
   TempDir dir;
   WarcWriterOptions options;

@@ -8,10 +8,13 @@
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "medsearch/warc.h"
 
 namespace medsearch {
 
@@ -58,7 +61,10 @@ struct FetchResult {
   std::string aborted;
   int status = 0;  // HTTP status, 0 if no response head arrived
   std::vector<std::pair<std::string, std::string>> headers;  // final response's headers
-  std::string body;          // decoded (chunked, gzip, deflate undone)
+  std::string body;  // decoded (chunked, gzip, deflate undone)
+  // With `body`: its digest and encoding, parsed once for the WARC record
+  // (WarcExchange::payload).
+  std::optional<HttpPayloadInfo> payload;
   std::string raw_request;   // request line and headers as sent
   std::string raw_response;  // status line, headers and body as received
   std::string ip_address;    // of the server, if connected

@@ -83,14 +83,23 @@ struct HttpResponse {
   std::string header(std::string_view name) const;
 };
 
+// What a WARC response record says about the HTTP payload it holds.
+struct HttpPayloadInfo {
+  std::string digest;            // WARC-Payload-Digest: sha1 of the body, transfer-decoded
+  bool content_encoded = false;  // the body has a Content-Encoding (other than identity)
+};
+
 // Decoded bodies larger than this are refused (a guard against gzip bombs).
 inline constexpr size_t kMaxDecodedBodyBytes = 64 * 1024 * 1024;
 
 // Parses "HTTP/1.x NNN reason" + headers + body (a WARC response block, or
 // bytes as received from a server). Fails on a malformed head, a broken chunked
 // body, corrupt or unsupported content-encoding, or a body past `max_body_bytes`.
+// With `payload`, also fills it in for WarcWriter::write_exchange: a crawler
+// that archives what it decodes then parses each response once.
 Result<HttpResponse> parse_http_response(std::string_view block,
-                                         size_t max_body_bytes = kMaxDecodedBodyBytes);
+                                         size_t max_body_bytes = kMaxDecodedBodyBytes,
+                                         HttpPayloadInfo* payload = nullptr);
 
 // The HTTP payload of a response block: the body with chunked transfer-encoding
 // undone but content-encoding kept, which is what WARC-Payload-Digest covers.
@@ -148,6 +157,9 @@ class WarcWriter {
   // Writes a request record and a response record linked by
   // WARC-Concurrent-To; returns where the response record begins.
   Result<WarcLocation> write_exchange(const WarcExchange& exchange);
+  // The same for a response the caller parsed already (parse_http_response
+  // filled `payload`): the writer does not parse it again.
+  Result<WarcLocation> write_exchange(const WarcExchange& exchange, const HttpPayloadInfo& payload);
   // The same with a revisit record instead of the response: an answer that
   // repeats an archived payload (e.g. 304 Not Modified). Returns where the
   // revisit record begins.
@@ -172,7 +184,8 @@ class WarcWriter {
   // Writes `bytes` (whole gzip members) at the end of the file and syncs;
   // returns the offset they start at.
   Result<uint64_t> append(std::string_view bytes);
-  Result<WarcLocation> write_pair(const WarcExchange& exchange, const WarcRevisit* revisit);
+  Result<WarcLocation> write_pair(const WarcExchange& exchange, const WarcRevisit* revisit,
+                                  const HttpPayloadInfo* payload);
 
   std::string dir_;
   WarcWriterOptions options_;
