@@ -8,6 +8,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -340,6 +345,70 @@ Result<std::string> decode_content(std::string body, std::string encodings, size
   return body;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MEDSEARCH_SHA_NI 1
+
+// Whether the processor has the SHA extensions (and the SSSE3 and SSE4.1 the
+// code below also uses).
+bool has_sha_extensions() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  bool sse = (ecx & bit_SSSE3) && (ecx & bit_SSE4_1);
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  return sse && (ebx & bit_SHA);
+}
+
+// For group g (rounds 4g .. 4g+3) of the SHA-1 extensions' code: extends
+// the message schedule (w[g % 4] holds words 4g-16 .. 4g-13 before, 4g ..
+// 4g+3 after) and returns the E input of sha1rnds4, from `previous`, the
+// state before the last group. `previous` becomes `abcd`.
+__attribute__((target("sha,ssse3,sse4.1"))) inline __m128i sha1_group_input(__m128i w[4], int g,
+                                                                            __m128i& previous,
+                                                                            __m128i abcd) {
+  if (g >= 4) {
+    w[g % 4] = _mm_sha1msg2_epu32(
+        _mm_xor_si128(_mm_sha1msg1_epu32(w[g % 4], w[(g + 1) % 4]), w[(g + 2) % 4]),
+        w[(g + 3) % 4]);
+  }
+  __m128i e = _mm_sha1nexte_epu32(previous, w[g % 4]);
+  previous = abcd;
+  return e;
+}
+
+// The SHA-1 compression of `blocks` 64-byte blocks with the SHA extensions:
+// four rounds an instruction, several times the speed of the portable code.
+__attribute__((target("sha,ssse3,sse4.1"))) void sha1_blocks_sha_ni(uint32_t state[5],
+                                                                    const uint8_t* data,
+                                                                    size_t blocks) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+  __m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state)), 0x1B);
+  __m128i e0 = _mm_set_epi32(static_cast<int>(state[4]), 0, 0, 0);
+  for (; blocks > 0; --blocks, data += 64) {
+    const __m128i abcd_start = abcd, e_start = e0;
+    __m128i w[4];
+    for (int i = 0; i < 4; ++i) {
+      w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i)),
+                              byte_swap);
+    }
+    __m128i previous = abcd;
+    abcd = _mm_sha1rnds4_epu32(abcd, _mm_add_epi32(e0, w[0]), 0);
+    // The round function is an immediate operand: a loop for each of the four.
+    for (int g = 1; g < 5; ++g)
+      abcd = _mm_sha1rnds4_epu32(abcd, sha1_group_input(w, g, previous, abcd), 0);
+    for (int g = 5; g < 10; ++g)
+      abcd = _mm_sha1rnds4_epu32(abcd, sha1_group_input(w, g, previous, abcd), 1);
+    for (int g = 10; g < 15; ++g)
+      abcd = _mm_sha1rnds4_epu32(abcd, sha1_group_input(w, g, previous, abcd), 2);
+    for (int g = 15; g < 20; ++g)
+      abcd = _mm_sha1rnds4_epu32(abcd, sha1_group_input(w, g, previous, abcd), 3);
+    e0 = _mm_sha1nexte_epu32(previous, e_start);
+    abcd = _mm_add_epi32(abcd, abcd_start);
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_shuffle_epi32(abcd, 0x1B));
+  state[4] = static_cast<uint32_t>(_mm_extract_epi32(e0, 3));
+}
+#endif
+
 // SHA-1 compression state (FIPS 180-4 section 6.1).
 class Sha1 {
  public:
@@ -390,6 +459,13 @@ class Sha1 {
   }
 
   void process(const uint8_t* data, size_t blocks) {
+#ifdef MEDSEARCH_SHA_NI
+    static const bool sha_ni = has_sha_extensions();
+    if (sha_ni) {
+      sha1_blocks_sha_ni(h_, data, blocks);
+      return;
+    }
+#endif
     for (; blocks > 0; --blocks, data += 64) process_portably(data);
   }
 
