@@ -233,7 +233,7 @@ Result<Frontier> Frontier::open(const std::string& path) {
   }
   sqlite3_busy_timeout(impl->db, 10000);
   // The CHECK on `state` costs SQLite a temporary b-tree for its IN list at
-  // every insert and state change, a sixth of a crawler's time in SQLite; this
+  // every insert and state change (a sixth of medcrawl's instructions); this
   // class writes states only from UrlState, so it cannot fail for our writes
   // (other writers, such as the sqlite3 shell, still get it).
   if (auto ok = impl->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
