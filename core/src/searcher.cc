@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -72,9 +73,30 @@ class ConceptFieldProcessor : public Xapian::FieldProcessor {
   const Xapian::Database& db_;
 };
 
+// Whether a placeholder field ("xconcept:N") put at `at` in `query` starts a
+// term of its own: after a space, "(", the start, or a + or - operator.
+bool starts_term(const std::string& query, size_t at) {
+  if (at == 0) return true;
+  char c = query[at - 1];
+  if (std::isspace(static_cast<unsigned char>(c)) || c == '(') return true;
+  if (c != '+' && c != '-') return false;
+  return at == 1 || std::isspace(static_cast<unsigned char>(query[at - 2])) || query[at - 2] == '(';
+}
+
+// Whether the text of `query` from `at` lets a placeholder field end there.
+bool ends_term(const std::string& query, size_t at) {
+  return at >= query.size() || std::isspace(static_cast<unsigned char>(query[at])) ||
+         query[at] == ')';
+}
+
 // Replaces each span of `query` that is a vocabulary variant with
 // "xconcept:N" and records the span. Text in double quotes and field values
 // ("title:...") are left as written.
+//
+// A placeholder always stands as a term of its own, spaces added where the
+// span was joined to other text ("crps-related", "ketamine/esketamine",
+// "NMDA@p"): Xapian 1.4's parser drops a field processor's field joined to
+// more text, or crashes on it after a + (found by fuzz/query).
 std::string rewrite_concepts(const Vocabulary& vocabulary, const std::string& query,
                              std::vector<ConceptSpan>& spans) {
   std::vector<Token> tokens = tokenize(query);
@@ -113,7 +135,13 @@ std::string rewrite_concepts(const Vocabulary& vocabulary, const std::string& qu
     size_t end = tokens[first + count - 1].offset + tokens[first + count - 1].text.size();
     span.text = query.substr(begin, end - begin);
     out += query.substr(copied, begin - copied);
+    if (!starts_term(query, begin)) out += ' ';
     out += "xconcept:" + std::to_string(spans.size());
+    if (!ends_term(query, end)) {
+      out += ' ';
+      // The joining character goes too: "-related" would be a NOT.
+      if (std::strchr("+-./:@\\", query[end]) != nullptr) ++end;
+    }
     copied = end;
     spans.push_back(std::move(span));
   }
@@ -929,6 +957,8 @@ struct Searcher::Impl {
       std::string value = m[2].matched ? m[2].str() : m[3].str();
       out.append(last, m[0].first);
       out += m[1].str() + "xcid:" + std::to_string(terms.size());
+      // On its own, as rewrite_concepts' placeholders (concept:crps"x").
+      if (!ends_term(text, static_cast<size_t>(m[0].second - text.begin()))) out += ' ';
       terms.push_back(concept_field_term(value, explain));
       last = m[0].second;
     }
@@ -974,8 +1004,11 @@ struct Searcher::Impl {
     std::vector<std::string> errors;
     Xapian::QueryParser parser = make_parser(explain, &errors);
     if (explain) explain->fields = text_fields(text);
+    // The placeholder fields are ours: typed by the user, they are words.
+    static const std::regex kPlaceholder(R"re((^|[^A-Za-z0-9_])(xconcept|xcid):)re");
+    std::string typed = std::regex_replace(text, kPlaceholder, "$1$2 ");
     std::vector<std::string> concept_terms;
-    std::string with_fields = rewrite_concept_fields(text, concept_terms, explain);
+    std::string with_fields = rewrite_concept_fields(typed, concept_terms, explain);
     if (!concept_terms.empty())
       parser.add_prefix("xcid",
                         (new FilterFieldProcessor(

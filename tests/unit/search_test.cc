@@ -456,6 +456,21 @@ TEST_CASE("sorting by date, collapsing near-copies, more like this", "[search]")
   CHECK(none.error().find("no document") != std::string::npos);
 }
 
+TEST_CASE("a concept joined to other text is still searched as the concept", "[search][concepts]") {
+  // "CRPS-related" and "ketamine/esketamine": each concept found, the other
+  // words searched too, nothing dropped and no operator made of the joint.
+  auto joined = search("CRPS-related pain");
+  CHECK(joined.parsed.find("XCcrps") != std::string::npos);
+  CHECK(joined.parsed.find("XCpain") != std::string::npos);
+  CHECK(joined.parsed.find("NOT") == std::string::npos);
+  auto both = search("ketamine/esketamine");
+  CHECK(both.parsed.find("XCketamine") != std::string::npos);
+  CHECK(both.parsed.find("XCesketamine") != std::string::npos);
+  CHECK_FALSE(both.hits.empty());
+  auto hyphen = search("anti-NMDA");
+  CHECK(hyphen.parsed.find("XCnmda") != std::string::npos);
+}
+
 TEST_CASE("malformed queries never fail or crash, and always say something",
           "[search][malformed]") {
   const std::vector<std::string> queries = {
@@ -505,6 +520,15 @@ TEST_CASE("malformed queries never fail or crash, and always say something",
       "NEAR",
       "ketamine NEAR/3",
       "x:y:z",
+      // Concept placeholders joined to more text crashed Xapian 1.4's parser
+      // (fuzz/regressions/query), and the placeholder fields themselves typed.
+      "+n +NMDA@p",
+      "+a +CRPS.p",
+      "+pain +\"crps\" +ketamine/x",
+      "a AND ketamine@p",
+      "xconcept:5 pain",
+      "+pain +xconcept:\"0 p\"",
+      "xcid:3",
   };
   Searcher searcher = open_searcher();
   for (const auto& query : queries) {
