@@ -40,6 +40,10 @@ Clock::duration seconds(double value) {
 constexpr int kMaxSitemapFiles = 1000;
 // robots.txt asked again at most this often per run after a 5xx or no answer.
 constexpr int kMaxRobotsAttempts = 3;
+// A robots.txt is read to its first MiB as sent (less if --max-body-bytes is
+// smaller): after chunk framing, at least the kMaxRobotsBytes parsed. A longer
+// one is cut there, not refused as too large (RFC 9309 2.5).
+constexpr size_t kRobotsBytesRead = 1024 * 1024;
 
 // Politeness state of one host (host[:port]).
 struct HostState {
@@ -653,6 +657,7 @@ Status Crawl::start_robots(const std::string& origin, const std::string& robots_
   in_flight_[token] = std::move(flight);
   RequestOptions request;
   request.any_content_type = true;
+  request.keep_body_prefix = std::min(kRobotsBytesRead, options_.max_body_bytes);
   start_transfer(token, robots_url, request);
   return {};
 }
@@ -739,7 +744,12 @@ Status Crawl::handle_robots(InFlight& flight, FetchResult& result) {
     return {};
   }
   std::string_view body = result.body;
+  bool cut = result.truncated || body.size() > kMaxRobotsBytes;
   if (body.size() > kMaxRobotsBytes) body = body.substr(0, kMaxRobotsBytes);
+  if (cut) {
+    progress("robots.txt of " + flight.origin + " is longer than it is read: only its first " +
+             std::to_string(body.size()) + " bytes are obeyed");
+  }
   // 3xx left over after five hops counts as unavailable: allow all (status kept).
   if (auto ok = frontier_.store_robots(
           flight.origin, CachedRobots{result.status, std::string(body), std::time(nullptr)});

@@ -74,6 +74,7 @@ struct Transfer {
   const FetcherOptions* options = nullptr;
   bool check_content_type = false;  // consult options->want_content_type
   bool allow_private_address = true;
+  size_t keep_body_prefix = 0;  // RequestOptions::keep_body_prefix
   FetchResult result;
   std::string head;  // the current response head, status line included
   bool head_complete = false;
@@ -111,6 +112,15 @@ struct Transfer {
   static size_t on_body(char* data, size_t size, size_t count, void* user) {
     auto* self = static_cast<Transfer*>(user);
     size_t bytes = size * count;
+    if (self->keep_body_prefix > 0) {
+      if (self->raw_body.size() + bytes <= self->keep_body_prefix) {
+        self->raw_body.append(data, bytes);
+        return bytes;
+      }
+      self->raw_body.append(data, self->keep_body_prefix - self->raw_body.size());
+      self->result.truncated = true;
+      return 0;  // ends the transfer; finish() takes the prefix as the answer
+    }
     if (self->raw_body.size() + bytes > self->options->max_body_bytes) {
       self->result.aborted = "too-large";
       return 0;  // aborts the transfer
@@ -201,7 +211,7 @@ struct Fetcher::Impl {
       result.error = "unwanted content type '" + result.header("Content-Type") + "'";
       return;
     }
-    if (code != CURLE_OK) {
+    if (code != CURLE_OK && !(result.truncated && code == CURLE_WRITE_ERROR)) {
       result.error = transfer.error_buffer[0] ? transfer.error_buffer : curl_easy_strerror(code);
       return;
     }
@@ -210,7 +220,11 @@ struct Fetcher::Impl {
     result.raw_response += transfer.raw_body;
     // The cap applies to the decoded body too: a small gzip body can inflate a lot.
     HttpPayloadInfo payload;
-    auto decoded = parse_http_response(result.raw_response, options.max_body_bytes, &payload);
+    auto decoded =
+        transfer.keep_body_prefix > 0
+            ? parse_http_response_prefix(result.raw_response, options.max_body_bytes, &payload)
+            : parse_http_response(result.raw_response, options.max_body_bytes, &payload);
+    payload.truncated = result.truncated;
     if (!decoded) {
       if (decoded.error().find("larger than") != std::string::npos) {
         result.aborted = "too-large";
@@ -248,6 +262,7 @@ void Fetcher::start(uint64_t token, const std::string& url, const RequestOptions
   t->options = &impl_->options;
   t->check_content_type = !request.any_content_type && options.want_content_type != nullptr;
   t->allow_private_address = request.allow_private_address;
+  t->keep_body_prefix = request.keep_body_prefix;
   t->result.token = token;
   t->result.url = url;
   t->result.started = std::time(nullptr);
@@ -288,8 +303,11 @@ void Fetcher::start(uint64_t token, const std::string& url, const RequestOptions
                    static_cast<long>(options.total_timeout_seconds * 1000));
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes);
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
-  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
-                   static_cast<curl_off_t>(options.max_body_bytes));
+  // A body to be cut after its first bytes may announce any length.
+  if (request.keep_body_prefix == 0) {
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(options.max_body_bytes));
+  }
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);

@@ -92,9 +92,11 @@ bool parse_fields(std::string_view head, std::vector<std::pair<std::string, std:
 // from the front of `data`, appending to `out`, which may not grow past
 // `limit`; `data` is left at what follows the stream. `what` names the data
 // in messages ("compressed body"); `too_large` begins the message for output
-// past `limit` (callers match it).
+// past `limit` (callers match it). With `prefix` (data cut short on purpose),
+// a stream that ends early gives what it holds, and output past `limit` is
+// cut there.
 Status inflate_stream(std::string_view& data, int window_bits, size_t limit, std::string& out,
-                      const char* what, const char* too_large) {
+                      const char* what, const char* too_large, bool prefix = false) {
   z_stream stream{};
   if (inflateInit2(&stream, window_bits) != Z_OK) return fail("cannot initialise zlib");
   std::array<unsigned char, kChunkBytes> buffer;
@@ -105,17 +107,23 @@ Status inflate_stream(std::string_view& data, int window_bits, size_t limit, std
     stream.next_out = buffer.data();
     stream.avail_out = buffer.size();
     rc = inflate(&stream, Z_NO_FLUSH);
-    if ((rc != Z_OK && rc != Z_STREAM_END) ||
-        (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0)) {
+    bool ran_out =
+        rc == Z_BUF_ERROR || (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0);
+    if ((rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) || (ran_out && !prefix)) {
       std::string message = stream.msg ? stream.msg : "truncated data";
       inflateEnd(&stream);
       return fail(std::string("corrupt ") + what + ": " + message);
     }
     out.append(reinterpret_cast<char*>(buffer.data()), buffer.size() - stream.avail_out);
     if (out.size() > limit) {
+      if (prefix) {
+        out.resize(limit);
+        break;
+      }
       inflateEnd(&stream);
       return fail(too_large + std::to_string(limit) + " bytes");
     }
+    if (ran_out) break;  // a prefix: what the stream held is decoded
   }
   data.remove_prefix(data.size() - stream.avail_in);
   inflateEnd(&stream);
@@ -123,11 +131,11 @@ Status inflate_stream(std::string_view& data, int window_bits, size_t limit, std
 }
 
 // Inflates `data` (gzip, zlib or raw deflate by `window_bits`), refusing
-// output past `limit`.
-Result<std::string> inflate_all(std::string_view data, int window_bits, size_t limit) {
+// output past `limit` (see inflate_stream for `prefix`).
+Result<std::string> inflate_all(std::string_view data, int window_bits, size_t limit, bool prefix) {
   std::string out;
   if (Status s = inflate_stream(data, window_bits, limit, out, "compressed body",
-                                "decoded body larger than ");
+                                "decoded body larger than ", prefix);
       !s)
     return std::move(s).take_error();
   return out;
@@ -233,11 +241,16 @@ struct HttpMessage {
   std::string payload;  // transfer-decoded
 };
 
-Result<std::string> dechunk(std::string_view body) {
+// Undoes chunked transfer-encoding. With `prefix` (a body cut short on
+// purpose), a body that ends early gives the chunk data it holds.
+Result<std::string> dechunk(std::string_view body, bool prefix) {
   std::string out;
   while (true) {
     size_t line_end = body.find('\n');
-    if (line_end == std::string_view::npos) return fail("truncated chunked body");
+    if (line_end == std::string_view::npos) {
+      if (prefix) return out;
+      return fail("truncated chunked body");
+    }
     std::string_view size_line = body.substr(0, line_end);
     if (size_t semicolon = size_line.find(';'); semicolon != std::string_view::npos) {
       size_line = size_line.substr(0, semicolon);
@@ -255,9 +268,14 @@ Result<std::string> dechunk(std::string_view body) {
     }
     body.remove_prefix(line_end + 1);
     if (size == 0) return out;  // trailers, if any, are ignored
-    if (body.size() < size) return fail("truncated chunked body");
+    if (body.size() < size) {
+      if (!prefix) return fail("truncated chunked body");
+      out.append(body);
+      return out;
+    }
     out.append(body.substr(0, size));
     body.remove_prefix(size);
+    if (prefix && std::string_view("\r\n").substr(0, body.size()) == body) return out;
     if (body.substr(0, 2) == "\r\n") {
       body.remove_prefix(2);
     } else if (body.substr(0, 1) == "\n") {
@@ -268,7 +286,7 @@ Result<std::string> dechunk(std::string_view body) {
   }
 }
 
-Result<HttpMessage> split_http_message(std::string_view block) {
+Result<HttpMessage> split_http_message(std::string_view block, bool prefix = false) {
   size_t head_end = block.find("\r\n\r\n");
   size_t body_start = head_end + 4;
   if (head_end == std::string_view::npos) {
@@ -298,7 +316,7 @@ Result<HttpMessage> split_http_message(std::string_view block) {
   for (char& c : transfer_encoding)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (transfer_encoding.find("chunked") != std::string::npos) {
-    auto payload = dechunk(body);
+    auto payload = dechunk(body, prefix);
     if (!payload) return std::move(payload).take_error();
     message.payload = std::move(*payload);
   } else {
@@ -316,7 +334,9 @@ HttpPayloadInfo payload_info(const HttpMessage& message, std::string_view encodi
 }
 
 // Undoes the Content-Encoding list (applied in order, so undone in reverse).
-Result<std::string> decode_content(std::string body, std::string encodings, size_t limit) {
+// With `prefix`, a body cut short on purpose: see inflate_stream.
+Result<std::string> decode_content(std::string body, std::string encodings, size_t limit,
+                                   bool prefix) {
   for (char& c : encodings) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::vector<std::string> list;
   std::string_view rest = encodings;
@@ -330,18 +350,21 @@ Result<std::string> decode_content(std::string body, std::string encodings, size
   for (auto it = list.rbegin(); it != list.rend(); ++it) {
     Result<std::string> decoded = fail("");
     if (*it == "gzip" || *it == "x-gzip") {
-      decoded = inflate_all(body, 15 + 32, limit);
+      decoded = inflate_all(body, 15 + 32, limit, prefix);
     } else if (*it == "deflate") {
       // "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
-      decoded = inflate_all(body, 15, limit);
-      if (!decoded) decoded = inflate_all(body, -15, limit);
+      decoded = inflate_all(body, 15, limit, prefix);
+      if (!decoded) decoded = inflate_all(body, -15, limit, prefix);
     } else {
       return fail("unsupported content-encoding '" + *it + "'");
     }
     if (!decoded) return std::move(decoded).take_error();
     body = std::move(*decoded);
   }
-  if (body.size() > limit) return fail("body larger than " + std::to_string(limit) + " bytes");
+  if (body.size() > limit) {
+    if (!prefix) return fail("body larger than " + std::to_string(limit) + " bytes");
+    body.resize(limit);
+  }
   return body;
 }
 
@@ -596,19 +619,34 @@ std::string WarcRecord::target_uri() const {
 
 std::string HttpResponse::header(std::string_view name) const { return find_header(headers, name); }
 
-Result<HttpResponse> parse_http_response(std::string_view block, size_t max_body_bytes,
-                                         HttpPayloadInfo* payload) {
-  auto message = split_http_message(block);
+namespace {
+
+Result<HttpResponse> parse_response(std::string_view block, size_t max_body_bytes,
+                                    HttpPayloadInfo* payload, bool prefix) {
+  auto message = split_http_message(block, prefix);
   if (!message) return std::move(message).take_error();
   HttpResponse response;
   response.status = message->status;
   std::string encoding = joined_header(message->headers, "Content-Encoding");
   if (payload) *payload = payload_info(*message, encoding);
-  auto body = decode_content(std::move(message->payload), std::move(encoding), max_body_bytes);
+  auto body =
+      decode_content(std::move(message->payload), std::move(encoding), max_body_bytes, prefix);
   if (!body) return std::move(body).take_error();
   response.body = std::move(*body);
   response.headers = std::move(message->headers);
   return response;
+}
+
+}  // namespace
+
+Result<HttpResponse> parse_http_response(std::string_view block, size_t max_body_bytes,
+                                         HttpPayloadInfo* payload) {
+  return parse_response(block, max_body_bytes, payload, /*prefix=*/false);
+}
+
+Result<HttpResponse> parse_http_response_prefix(std::string_view block, size_t max_body_bytes,
+                                                HttpPayloadInfo* payload) {
+  return parse_response(block, max_body_bytes, payload, /*prefix=*/true);
 }
 
 Result<std::string> http_payload(std::string_view block) {
@@ -1116,6 +1154,7 @@ Result<WarcLocation> WarcWriter::write_pair(const WarcExchange& exchange,
   }
   if (payload) {
     response_fields.emplace_back("WARC-Payload-Digest", payload->digest);
+    if (payload->truncated) response_fields.emplace_back("WARC-Truncated", "length");
     if (payload->content_encoded) level = Z_NO_COMPRESSION;
   }
   response_fields.emplace_back("Content-Length", std::to_string(exchange.response.size()));

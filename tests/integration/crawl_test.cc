@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -989,6 +990,98 @@ TEST_CASE("medcrawl waits while robots.txt answers 5xx and asks again later", "[
           std::vector<std::string>{"/robots.txt", "/robots.txt", "/robots.txt"});
     CHECK(frontier_by_path(c_out.path(), c)["/"].state == UrlState::kQueued);
     CHECK(run.err.find("its URLs stay queued") != std::string::npos);
+  }
+}
+
+// RFC 9309 2.5: a crawler must parse at least the first 500 KiB of a
+// robots.txt. One larger than --max-body-bytes was taken as unreachable
+// (everything disallowed, asked again, then the host paused); now its start
+// is read and obeyed, however the server frames and compresses it.
+TEST_CASE("medcrawl obeys the first rules of a robots.txt larger than the body cap",
+          "[crawl][robots]") {
+  const std::string rules = "User-agent: *\nDisallow: /private/\n";
+  const size_t kSize = 12'000'000;  // over the default --max-body-bytes (10 MiB)
+  std::string repeated = rules, random_hex = rules;
+  while (repeated.size() < kSize) repeated += "# a comment that compresses well\n";
+  std::mt19937 digits(20240501);
+  while (random_hex.size() < kSize) {
+    random_hex += "# ";
+    for (int i = 0; i < 64; ++i) random_hex += "0123456789abcdef"[digits() % 16];
+    random_hex += '\n';
+  }
+  // A rule far past what is read: obeying it would keep out every page.
+  repeated += "Disallow: /\n";
+  random_hex += "Disallow: /\n";
+  struct Case {
+    const char* name;
+    const std::string* body;
+    bool gzip;     // sent gzipped (the server compresses text/plain)
+    bool chunked;  // sent with chunked transfer-encoding
+    bool cut;      // longer than medcrawl reads as sent: its WARC record is truncated
+  };
+  const Case cases[] = {
+      {"plain, with Content-Length", &random_hex, false, false, true},
+      {"chunked", &random_hex, false, true, true},
+      {"gzipped, cut inside the compressed stream", &random_hex, true, false, true},
+      {"gzipped, small as sent but over the cap once inflated", &repeated, true, false, false},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    TempDir site, out;
+    write_site(site, {{"index.html", page("Home", {"public.html", "private/secret.html"})},
+                      {"public.html", page("Public", {})},
+                      {"private/secret.html", page("Secret", {})}});
+    FixtureServer server(site.path());
+    const std::string* body = c.body;
+    // text/plain is compressed by the server when asked; octet-stream is not.
+    const char* type = c.gzip ? "text/plain" : "application/octet-stream";
+    if (c.chunked) {
+      server.http().Get("/robots.txt", [body, type](const httplib::Request&,
+                                                    httplib::Response& response) {
+        response.set_chunked_content_provider(type, [body](size_t offset, httplib::DataSink& sink) {
+          if (offset >= body->size()) {
+            sink.done();
+            return true;
+          }
+          size_t size = std::min<size_t>(65536, body->size() - offset);
+          return sink.write(body->data() + offset, size);
+        });
+      });
+    } else {
+      serve(server, "/robots.txt", 200, *body, type);
+    }
+    server.start();
+    auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto paths = requested_paths(server.requests());
+    CHECK(std::count(paths.begin(), paths.end(), "/robots.txt") == 1);
+    CHECK(result.err.find("unreachable") == std::string::npos);
+    CHECK(result.err.find("only its first") != std::string::npos);
+    auto frontier = frontier_by_path(out.path(), server);
+    CHECK(frontier["/public.html"].state == UrlState::kFetched);
+    CHECK(frontier["/private/secret.html"].state == UrlState::kSkipped);
+    CHECK(frontier["/private/secret.html"].reason == "robots");
+    CHECK(std::find(paths.begin(), paths.end(), "/private/secret.html") == paths.end());
+    // The robots.txt exchange is archived; a record cut short says so.
+    int robots_records = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(out / "warc")) {
+      auto reader = WarcReader::open(entry.path().string());
+      REQUIRE(reader.ok());
+      while (true) {
+        auto record = reader->next();
+        REQUIRE(record.ok());
+        if (!*record) break;
+        if ((*record)->header("WARC-Type") != "response" ||
+            (*record)->header("WARC-Target-URI") != server.url("/robots.txt")) {
+          continue;
+        }
+        ++robots_records;
+        CHECK((*record)->header("WARC-Truncated") == (c.cut ? "length" : ""));
+        CHECK((*record)->block.size() < (c.cut ? 1100000u : kSize));
+      }
+    }
+    CHECK(robots_records == 1);
   }
 }
 

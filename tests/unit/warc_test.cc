@@ -214,6 +214,47 @@ TEST_CASE("parse_http_response headers", "[warc]") {
   CHECK(response->headers.size() == 4);
 }
 
+TEST_CASE("parse_http_response_prefix decodes a response cut short", "[warc]") {
+  std::string text;
+  for (int i = 0; text.size() < 100000; ++i) text += "line " + std::to_string(i) + "\n";
+  const std::string gzipped = gzip_compress(text);
+  const std::string chunked_head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string gzip_head = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n";
+  struct Case {
+    const char* name;
+    std::string block;
+    size_t limit;
+    std::string body;  // what the whole decodes to
+  };
+  const Case cases[] = {
+      {"whole", chunked_head + "5\r\nhello\r\n0\r\n\r\n", 100, "hello"},
+      {"cut inside a chunk", chunked_head + "5\r\nhello\r\n6\r\n wo", 100, "hello wo"},
+      {"cut after a chunk's data", chunked_head + "5\r\nhello\r", 100, "hello"},
+      {"cut inside a chunk-size line", chunked_head + "5\r\nhello\r\n1", 100, "hello"},
+      {"gzip cut inside the stream", gzip_head + gzipped.substr(0, gzipped.size() / 2), 1000000,
+       ""},
+      {"decoded past the limit", gzip_head + gzipped, 1000, text.substr(0, 1000)},
+      {"plain past the limit", "HTTP/1.1 200 OK\r\n\r\n" + text, 10, text.substr(0, 10)},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    auto response = parse_http_response_prefix(c.block, c.limit);
+    REQUIRE(response.ok());
+    if (c.body.empty()) {
+      // Some of the text, all of it from the start.
+      CHECK(response->body.size() > 1000);
+      CHECK(response->body.size() < text.size());
+      CHECK(text.compare(0, response->body.size(), response->body) == 0);
+    } else {
+      CHECK(response->body == c.body);
+    }
+  }
+  // Broken data is still an error; whole messages decode as parse_http_response does.
+  CHECK_FALSE(parse_http_response_prefix(gzip_head + "not gzip at all", 1000).ok());
+  CHECK_FALSE(parse_http_response_prefix(chunked_head + "zz\r\nhello", 1000).ok());
+  CHECK_FALSE(parse_http_response(chunked_head + "5\r\nhello\r\n6\r\n wo", 100).ok());
+}
+
 TEST_CASE("parse_http_response rejects broken messages", "[warc]") {
   const std::string errors[] = {
       "",

@@ -46,6 +46,13 @@ struct RequestOptions {
   bool allow_private_address = true;
   // Ask for gzip/deflate bodies. Off: the body arrives as it is (identity).
   bool compressed = true;
+  // When not 0: only the first this many bytes of the body (as received,
+  // chunked or compressed) are wanted. A longer body is cut there and the
+  // transfer ends, which is not an error: FetchResult::truncated is set and
+  // the body is decoded as far as those bytes go (decoded, it is cut at
+  // max_body_bytes rather than refused). For robots.txt, of which only a
+  // prefix is parsed.
+  size_t keep_body_prefix = 0;
   // Conditional GET: sent as If-None-Match / If-Modified-Since when not empty.
   std::string if_none_match;
   std::string if_modified_since;
@@ -61,9 +68,10 @@ struct FetchResult {
   std::string aborted;
   int status = 0;  // HTTP status, 0 if no response head arrived
   std::vector<std::pair<std::string, std::string>> headers;  // final response's headers
-  std::string body;  // decoded (chunked, gzip, deflate undone)
+  std::string body;        // decoded (chunked, gzip, deflate undone)
+  bool truncated = false;  // keep_body_prefix cut the body: raw_response holds its start
   // With `body`: its digest and encoding, parsed once for the WARC record
-  // (WarcExchange::payload).
+  // (WarcWriter::write_exchange with HttpPayloadInfo).
   std::optional<HttpPayloadInfo> payload;
   std::string raw_request;   // request line and headers as sent
   std::string raw_response;  // status line, headers and body as received

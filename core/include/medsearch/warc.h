@@ -87,6 +87,9 @@ struct HttpResponse {
 struct HttpPayloadInfo {
   std::string digest;            // WARC-Payload-Digest: sha1 of the body, transfer-decoded
   bool content_encoded = false;  // the body has a Content-Encoding (other than identity)
+  // The response was cut short on purpose (see parse_http_response_prefix):
+  // its record says WARC-Truncated: length. Set by the caller that cut it.
+  bool truncated = false;
 };
 
 // Decoded bodies larger than this are refused (a guard against gzip bombs).
@@ -100,6 +103,13 @@ inline constexpr size_t kMaxDecodedBodyBytes = 64 * 1024 * 1024;
 Result<HttpResponse> parse_http_response(std::string_view block,
                                          size_t max_body_bytes = kMaxDecodedBodyBytes,
                                          HttpPayloadInfo* payload = nullptr);
+// The same for a response whose body may have been cut short on purpose
+// after its first bytes (a robots.txt read only as far as it is parsed): a
+// chunked body or compressed stream that ends early decodes to what it
+// holds, and a decoded body longer than `max_body_bytes` is cut there rather
+// than refused. Broken framing and corrupt data are still errors.
+Result<HttpResponse> parse_http_response_prefix(std::string_view block, size_t max_body_bytes,
+                                                HttpPayloadInfo* payload = nullptr);
 
 // The HTTP payload of a response block: the body with chunked transfer-encoding
 // undone but content-encoding kept, which is what WARC-Payload-Digest covers.
