@@ -42,6 +42,36 @@ int free_ports() {
   return 0;
 }
 
+// The shards of a directory written by medindex --shards, served by
+// scripts/serve-shards on free ports (retrying when another test took them)
+// until destroyed.
+struct Served {
+  std::string dir;
+  ProcessResult run;
+  int base_port = 0;
+
+  explicit Served(std::string sharded) : dir(std::move(sharded)) {
+    for (int attempt = 0; attempt < 3 && run.exit_code != 0; ++attempt) {
+      base_port = free_ports();
+      run = run_process(
+          {source_path("scripts/serve-shards"), dir, "--base-port", std::to_string(base_port)});
+    }
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+  }
+  ~Served() { run_process({source_path("scripts/serve-shards"), dir, "--stop"}); }
+  Served(const Served&) = delete;
+  Served& operator=(const Served&) = delete;
+
+  // The process id of shard k's server (from serve-shards' pidfile).
+  int server_pid(int k) const {
+    std::istringstream in(read_file(dir + "/serve-shards.pid"));
+    int pid = 0, port = 0;
+    for (int i = 0; i <= k; ++i) in >> pid >> port;
+    return pid;
+  }
+};
+
 // The fixture site crawled once, indexed as one index and as kShards shards,
 // and (when served) the shards served by scripts/serve-shards.
 struct Setup {
@@ -50,8 +80,8 @@ struct Setup {
   std::string crawl = dir / "crawl";
   std::string single = dir / "single";
   std::string sharded = dir / "sharded";
-  ProcessResult crawl_run, single_run, sharded_run, serve_run;
-  bool served = false;
+  ProcessResult crawl_run, single_run, sharded_run;
+  std::unique_ptr<Served> served;
 
   Setup() {
     server.start();
@@ -61,31 +91,15 @@ struct Setup {
     sharded_run = run_process({bin_path("medindex"), "--shards", std::to_string(kShards), "--db",
                                sharded, "--quiet", crawl});
   }
-  ~Setup() {
-    if (served) run_process({source_path("scripts/serve-shards"), sharded, "--stop"});
-  }
 
-  // Starts the shard servers (retrying when another test took the ports).
+  // Starts the shard servers, once.
   void serve() {
-    for (int attempt = 0; attempt < 3 && !served; ++attempt) {
-      serve_run = run_process({source_path("scripts/serve-shards"), sharded, "--base-port",
-                               std::to_string(free_ports())});
-      served = serve_run.exit_code == 0;
-    }
-    INFO(serve_run.err);
-    REQUIRE(served);
+    if (!served) served = std::make_unique<Served>(sharded);
   }
 
   std::string remote_stub() const { return sharded + "/remote.stub"; }
   std::string local_stub() const { return sharded + "/local.stub"; }
-
-  // The process id of shard k's server (from serve-shards' pidfile).
-  int server_pid(int k) const {
-    std::istringstream in(read_file(sharded + "/serve-shards.pid"));
-    int pid = 0, port = 0;
-    for (int i = 0; i <= k; ++i) in >> pid >> port;
-    return pid;
-  }
+  int server_pid(int k) const { return served->server_pid(k); }
 };
 
 Setup& setup() {
@@ -321,16 +335,7 @@ TEST_CASE("Pseudo-relevance feedback over remote shards gives the results of one
   INFO(a.err << b.err);
   REQUIRE(a.exit_code == 0);
   REQUIRE(b.exit_code == 0);
-  ProcessResult serve;
-  for (int attempt = 0; attempt < 3 && serve.exit_code != 0; ++attempt)
-    serve = run_process({source_path("scripts/serve-shards"), sharded, "--base-port",
-                         std::to_string(free_ports())});
-  INFO(serve.err);
-  REQUIRE(serve.exit_code == 0);
-  struct Stop {
-    std::string dir;
-    ~Stop() { run_process({source_path("scripts/serve-shards"), dir, "--stop"}); }
-  } stop{sharded};
+  Served served(sharded);
 
   std::string file = dir / "queries.tsv";
   {
@@ -383,21 +388,8 @@ TEST_CASE("A long-running searcher reconnects to a restarted shard and takes bac
       {bin_path("medindex"), "--shards", "2", "--db", sharded, "--quiet", dir / "records.jsonl"});
   INFO(index.err);
   REQUIRE(index.exit_code == 0);
-  int base = free_ports();
-  ProcessResult serve = run_process(
-      {source_path("scripts/serve-shards"), sharded, "--base-port", std::to_string(base)});
-  INFO(serve.err);
-  REQUIRE(serve.exit_code == 0);
-  struct Stop {
-    std::string dir;
-    ~Stop() { run_process({source_path("scripts/serve-shards"), dir, "--stop"}); }
-  } stop{sharded};
-  int pid = 0, port = 0;
-  {
-    std::istringstream in(read_file(sharded + "/serve-shards.pid"));
-    in >> pid >> port >> pid >> port;  // shard 1's server
-  }
-  REQUIRE(port == base + 1);
+  Served served(sharded);
+  const int pid = served.server_pid(1), port = served.base_port + 1;  // shard 1's server
   // Shard 1's server ended, with the processes it forked for connections
   // (serve-shards starts each server in a process group of its own).
   auto stop_shard = [&](int server) {
