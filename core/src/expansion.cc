@@ -48,12 +48,23 @@ void weigh(Candidate& c, Xapian::doccount dbsize, Xapian::doccount rsize) {
 
 }  // namespace
 
-std::vector<ExpansionTerm> expansion_terms(const Xapian::Database& db,
-                                           const std::vector<Xapian::Database>& parts,
-                                           const std::vector<bool>& remote,
-                                           const std::vector<Xapian::docid>& rset,
-                                           Xapian::termcount size,
-                                           const Xapian::ExpandDecider& decider) {
+Xapian::doccount TermFreqCache::get(size_t part_index, const Xapian::Database& part,
+                                    const std::string& term) {
+  if (parts_.size() <= part_index) parts_.resize(part_index + 1);
+  auto& part_freqs = parts_[part_index];
+  if (auto it = part_freqs.find(term); it != part_freqs.end()) return it->second;
+  Xapian::doccount freq = part.get_termfreq(term);
+  if (size_ >= max_terms_) clear();
+  if (parts_.size() <= part_index) parts_.resize(part_index + 1);
+  parts_[part_index].emplace(term, freq);
+  ++size_;
+  return freq;
+}
+
+std::vector<ExpansionTerm> expansion_terms(
+    const Xapian::Database& db, const std::vector<Xapian::Database>& parts,
+    const std::vector<bool>& remote, const std::vector<Xapian::docid>& rset, Xapian::termcount size,
+    const Xapian::ExpandDecider& decider, TermFreqCache* cache) {
   std::vector<ExpansionTerm> out;
   if (rset.empty() || size == 0 || parts.empty()) return out;
   const size_t n = parts.size();
@@ -80,7 +91,7 @@ std::vector<ExpansionTerm> expansion_terms(const Xapian::Database& db,
       if (!decider(term)) continue;
       Candidate& c = candidates[term];
       if (c.freqs.empty()) c.freqs.assign(n, kUnknown);
-      c.freqs[p] = it.get_termfreq();
+      c.freqs[p] = cache && !remote[p] ? cache->get(p, part, term) : it.get_termfreq();
       terms.emplace_back(std::move(term), wdf);
     }
     for (auto& [term, wdf] : terms) {
@@ -95,7 +106,8 @@ std::vector<ExpansionTerm> expansion_terms(const Xapian::Database& db,
   // Frequencies in local databases holding no relevant document: cheap.
   for (auto& [term, c] : candidates)
     for (size_t i = 0; i < n; ++i)
-      if (c.freqs[i] == kUnknown && !remote[i]) c.freqs[i] = parts[i].get_termfreq(term);
+      if (c.freqs[i] == kUnknown && !remote[i])
+        c.freqs[i] = cache ? cache->get(i, parts[i], term) : parts[i].get_termfreq(term);
   for (auto& [term, c] : candidates) weigh(c, dbsize, rsize);
 
   // Remote shards are asked only about candidates that may be among the

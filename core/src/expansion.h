@@ -5,6 +5,7 @@
 #include <xapian.h>
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace medsearch::internal {
@@ -12,6 +13,30 @@ namespace medsearch::internal {
 struct ExpansionTerm {
   std::string term;
   double weight = 0;
+};
+
+// Term frequencies looked up in the local parts of one revision of an index,
+// kept for the searches after: finding a term's frequency costs a B-tree
+// lookup (usually a block read), and the feedback's candidate terms, most of
+// them common words, recur from one query to the next. Worth it in a process
+// that searches many times (FastCGI, medsearch --queries). The owner clears
+// it whenever the index is reopened at a newer revision. At most `max_terms`
+// are kept (about 100 bytes each); when full it starts again empty.
+class TermFreqCache {
+ public:
+  explicit TermFreqCache(size_t max_terms = size_t{1} << 18) : max_terms_(max_terms) {}
+  void clear() {
+    parts_.clear();
+    size_ = 0;
+  }
+  // The frequency of `term` in `part`, the part_index-th part.
+  Xapian::doccount get(size_t part_index, const Xapian::Database& part, const std::string& term);
+  size_t size() const { return size_; }
+
+ private:
+  std::vector<std::unordered_map<std::string, Xapian::doccount>> parts_;
+  size_t max_terms_;
+  size_t size_ = 0;
 };
 
 // The `size` best terms accepted by `decider` to expand a query with, given
@@ -34,12 +59,11 @@ struct ExpansionTerm {
 // so its frequency in the shards that gave one bounds its weight from above,
 // and only terms whose bound reaches the best `size` are asked about, until
 // the best `size` are all exact. The result is exact, and the same whether
-// the shards are local or remote.
-std::vector<ExpansionTerm> expansion_terms(const Xapian::Database& db,
-                                           const std::vector<Xapian::Database>& parts,
-                                           const std::vector<bool>& remote,
-                                           const std::vector<Xapian::docid>& rset,
-                                           Xapian::termcount size,
-                                           const Xapian::ExpandDecider& decider);
+// the shards are local or remote. With a `cache`, the local parts' term
+// frequencies are taken from it and kept in it.
+std::vector<ExpansionTerm> expansion_terms(
+    const Xapian::Database& db, const std::vector<Xapian::Database>& parts,
+    const std::vector<bool>& remote, const std::vector<Xapian::docid>& rset, Xapian::termcount size,
+    const Xapian::ExpandDecider& decider, TermFreqCache* cache = nullptr);
 
 }  // namespace medsearch::internal

@@ -865,6 +865,7 @@ struct Searcher::Impl {
     missing = std::move(left_out);
     connected_at = std::chrono::steady_clock::now();
     facet_columns.clear();
+    termfreqs.clear();
     return {};
   }
 
@@ -887,7 +888,7 @@ struct Searcher::Impl {
                                               Xapian::termcount size, bool stems,
                                               const Xapian::Query& query = {}) const {
     ExpansionTermDecider decider(stems, query);
-    return internal::expansion_terms(db, parts, part_remote, rset, size, decider);
+    return internal::expansion_terms(db, parts, part_remote, rset, size, decider, &termfreqs);
   }
 
   void label_concepts(Facet& facet) const {
@@ -900,6 +901,17 @@ struct Searcher::Impl {
   }
   Xapian::Stem stemmer = internal::folding_stemmer();
   std::unique_ptr<StoredVocabulary> vocabulary;  // null: the index has none
+  // The last text's part of the vocabulary: the spelling check and the
+  // parser ask for the same text, and building a part costs more than
+  // matching it.
+  mutable std::optional<std::pair<std::string, Vocabulary>> last_part;
+
+  // The part of the stored vocabulary that may match `text` (for_text); valid
+  // until the next call.
+  const Vocabulary& vocabulary_for(const std::string& text) const {
+    if (!last_part || last_part->first != text) last_part.emplace(text, vocabulary->for_text(text));
+    return last_part->second;
+  }
 
   Xapian::QueryParser make_parser(Explanation* explain, std::vector<std::string>* errors) const {
     namespace s = schema;
@@ -1024,7 +1036,7 @@ struct Searcher::Impl {
     };
     if (!vocabulary) return checked(parser.parse_query(with_fields, flags));
     std::vector<ConceptSpan> spans;
-    std::string rewritten = rewrite_concepts(vocabulary->for_text(with_fields), with_fields, spans);
+    std::string rewritten = rewrite_concepts(vocabulary_for(with_fields), with_fields, spans);
     if (spans.empty()) return checked(parser.parse_query(with_fields, flags));
     for (const auto& span : spans) {
       concept_ids.insert(span.concept_ids.begin(), span.concept_ids.end());
@@ -1050,7 +1062,7 @@ struct Searcher::Impl {
       std::vector<Token> tokens = tokenize(query);
       MatchOptions options;
       options.abbreviations_need_capitals = false;
-      Vocabulary part = vocabulary->for_text(query);
+      const Vocabulary& part = vocabulary_for(query);
       for (const ConceptMatch& m : part.match(query, tokens, options)) {
         const Token& last = tokens[m.first_token + m.token_count - 1];
         concept_text.emplace_back(tokens[m.first_token].offset, last.offset + last.text.size());
@@ -1178,6 +1190,8 @@ struct Searcher::Impl {
 
   uint64_t searches = 0;  // searches this process has run (Searcher::search)
 
+  // Term frequencies the feedback looked up in this revision of the index.
+  mutable internal::TermFreqCache termfreqs;
   // Facet columns read so far for this revision of the index, by facet name.
   std::map<std::string, FacetColumn> facet_columns;
 
@@ -1294,10 +1308,13 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
   if (Status valid = validate_search_options(options); !valid) return std::move(valid).take_error();
   ++impl_->searches;
   // A long-running reader sees a newer commit by reopening. Facet columns
-  // belong to the revision they were read from.
+  // and term frequencies belong to the revision they were read from.
   auto reopen = [this] {
     bool newer = impl_->db.reopen();
-    if (newer) impl_->facet_columns.clear();
+    if (newer) {
+      impl_->facet_columns.clear();
+      impl_->termfreqs.clear();
+    }
     return newer;
   };
   if (!impl_->missing.empty() &&

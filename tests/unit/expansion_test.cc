@@ -13,6 +13,7 @@
 #include "process.h"
 
 using medsearch::internal::expansion_terms;
+using medsearch::internal::TermFreqCache;
 using medsearch::testing::TempDir;
 
 namespace {
@@ -154,6 +155,60 @@ TEST_CASE("expansion terms equal the exact ESet of Xapian over several databases
       check_equal(one_index,
                   expansion_terms(combined, parts, {false, true, true}, rset, size, decider));
     }
+  }
+}
+
+TEST_CASE("expansion terms with a term frequency cache are the same", "[search][expansion]") {
+  TempDir dir;
+  const int kShards = 2;
+  build(dir, kShards, 500);
+  Xapian::Database combined;
+  std::vector<Xapian::Database> parts;
+  for (int s = 0; s < kShards; ++s) {
+    parts.emplace_back(dir / ("shard-" + std::to_string(s)));
+    combined.add_database(parts.back());
+  }
+  WordsOnly decider;
+  // One cache for every call, as a searcher keeps it between queries; the
+  // small one fills up and starts again many times.
+  TermFreqCache cache, small(50);
+  for (std::vector<Xapian::docid> rset :
+       std::vector<std::vector<Xapian::docid>>{{4}, {1, 2}, {7, 8, 9, 30}, {1, 2}, {4}}) {
+    auto uncached = expansion_terms(combined, parts, {false, false}, rset, 20, decider);
+    REQUIRE(!uncached.empty());
+    check_equal(uncached,
+                expansion_terms(combined, parts, {false, false}, rset, 20, decider, &cache));
+    check_equal(uncached,
+                expansion_terms(combined, parts, {false, false}, rset, 20, decider, &small));
+    CHECK(small.size() <= 50);
+    // Remote parts give their frequencies with the term list; none is cached.
+    TermFreqCache unused;
+    check_equal(uncached,
+                expansion_terms(combined, parts, {true, true}, rset, 20, decider, &unused));
+    CHECK(unused.size() == 0);
+  }
+  CHECK(cache.size() > 0);
+
+  SECTION("a cache cleared after the index changed gives the new frequencies") {
+    // Documents holding the terms of document 4 change every candidate's frequency.
+    std::vector<std::string> terms(combined.termlist_begin(4), combined.termlist_end(4));
+    std::vector<Xapian::docid> rset{4};
+    auto before = expansion_terms(combined, parts, {false, false}, rset, 20, decider, &cache);
+    {
+      Xapian::WritableDatabase writer(dir / "shard-0", Xapian::DB_OPEN);
+      for (int i = 0; i < 200; ++i) {
+        Xapian::Document doc;
+        for (size_t t = i % 3; t < terms.size(); t += 3) doc.add_term(terms[t]);
+        writer.add_document(doc);
+      }
+      writer.commit();
+    }
+    REQUIRE(combined.reopen());
+    auto after = expansion_terms(combined, parts, {false, false}, rset, 20, decider);
+    REQUIRE(after[0].weight != before[0].weight);
+    // Kept, the cache would give the old frequencies; cleared, the new.
+    cache.clear();
+    check_equal(after, expansion_terms(combined, parts, {false, false}, rset, 20, decider, &cache));
   }
 }
 
