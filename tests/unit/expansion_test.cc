@@ -53,6 +53,19 @@ void build(const TempDir& dir, int shards, int documents) {
   whole.commit();
 }
 
+// The shards that build() wrote, and the one database they make together.
+std::vector<Xapian::Database> open_shards(const TempDir& dir, int shards) {
+  std::vector<Xapian::Database> parts;
+  for (int s = 0; s < shards; ++s) parts.emplace_back(dir / ("shard-" + std::to_string(s)));
+  return parts;
+}
+
+Xapian::Database combine(const std::vector<Xapian::Database>& parts) {
+  Xapian::Database combined;
+  for (const auto& part : parts) combined.add_database(part);
+  return combined;
+}
+
 struct WordsOnly : Xapian::ExpandDecider {
   std::set<std::string> refused;
   bool operator()(const std::string& term) const override {
@@ -127,12 +140,8 @@ TEST_CASE("expansion terms equal the exact ESet of Xapian over several databases
   TempDir dir;
   const int kShards = 3;
   build(dir, kShards, 600);
-  Xapian::Database combined;
-  std::vector<Xapian::Database> parts;
-  for (int s = 0; s < kShards; ++s) {
-    parts.emplace_back(dir / ("shard-" + std::to_string(s)));
-    combined.add_database(parts.back());
-  }
+  std::vector<Xapian::Database> parts = open_shards(dir, kShards);
+  Xapian::Database combined = combine(parts);
   Xapian::Database whole(dir / "whole");
   WordsOnly decider;
   for (std::vector<Xapian::docid> rset :
@@ -162,12 +171,8 @@ TEST_CASE("expansion terms with a term frequency cache are the same", "[search][
   TempDir dir;
   const int kShards = 2;
   build(dir, kShards, 500);
-  Xapian::Database combined;
-  std::vector<Xapian::Database> parts;
-  for (int s = 0; s < kShards; ++s) {
-    parts.emplace_back(dir / ("shard-" + std::to_string(s)));
-    combined.add_database(parts.back());
-  }
+  std::vector<Xapian::Database> parts = open_shards(dir, kShards);
+  Xapian::Database combined = combine(parts);
   WordsOnly decider;
   // One cache for every call, as a searcher keeps it between queries; the
   // small one fills up and starts again many times.
