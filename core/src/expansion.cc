@@ -55,8 +55,7 @@ Xapian::doccount TermFreqCache::get(size_t part_index, const Xapian::Database& p
   if (auto it = part_freqs.find(term); it != part_freqs.end()) return it->second;
   Xapian::doccount freq = part.get_termfreq(term);
   if (size_ >= max_terms_) clear();
-  if (parts_.size() <= part_index) parts_.resize(part_index + 1);
-  parts_[part_index].emplace(term, freq);
+  part_freqs.emplace(term, freq);
   ++size_;
   return freq;
 }
@@ -71,8 +70,10 @@ std::vector<ExpansionTerm> expansion_terms(
   const Xapian::doccount dbsize = db.get_doccount();
   const Xapian::doccount rsize = static_cast<Xapian::doccount>(rset.size());
   const double avlen = db.get_avlength();
-  std::vector<Xapian::doccount> part_sizes;
-  for (const auto& part : parts) part_sizes.push_back(part.get_doccount());
+  // A term's frequency in local part i, from the cache when there is one.
+  auto local_freq = [&](size_t i, const std::string& term) {
+    return cache ? cache->get(i, parts[i], term) : parts[i].get_termfreq(term);
+  };
 
   // One pass over each relevant document's term list, in its own database:
   // wdf, and the term's frequency in that database.
@@ -91,7 +92,7 @@ std::vector<ExpansionTerm> expansion_terms(
       if (!decider(term)) continue;
       Candidate& c = candidates[term];
       if (c.freqs.empty()) c.freqs.assign(n, kUnknown);
-      c.freqs[p] = cache && !remote[p] ? cache->get(p, part, term) : it.get_termfreq();
+      c.freqs[p] = remote[p] ? it.get_termfreq() : local_freq(p, term);
       terms.emplace_back(std::move(term), wdf);
     }
     for (auto& [term, wdf] : terms) {
@@ -106,8 +107,7 @@ std::vector<ExpansionTerm> expansion_terms(
   // Frequencies in local databases holding no relevant document: cheap.
   for (auto& [term, c] : candidates)
     for (size_t i = 0; i < n; ++i)
-      if (c.freqs[i] == kUnknown && !remote[i])
-        c.freqs[i] = cache ? cache->get(i, parts[i], term) : parts[i].get_termfreq(term);
+      if (c.freqs[i] == kUnknown && !remote[i]) c.freqs[i] = local_freq(i, term);
   for (auto& [term, c] : candidates) weigh(c, dbsize, rsize);
 
   // Remote shards are asked only about candidates that may be among the

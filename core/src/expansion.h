@@ -26,7 +26,7 @@ class TermFreqCache {
  public:
   explicit TermFreqCache(size_t max_terms = size_t{1} << 18) : max_terms_(max_terms) {}
   void clear() {
-    parts_.clear();
+    for (auto& part : parts_) part.clear();
     size_ = 0;
   }
   // The frequency of `term` in `part`, the part_index-th part.

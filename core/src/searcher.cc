@@ -864,8 +864,7 @@ struct Searcher::Impl {
     part_remote = std::move(opened_remote);
     missing = std::move(left_out);
     connected_at = std::chrono::steady_clock::now();
-    facet_columns.clear();
-    termfreqs.clear();
+    forget_revision();
     return {};
   }
 
@@ -1195,6 +1194,13 @@ struct Searcher::Impl {
   // Facet columns read so far for this revision of the index, by facet name.
   std::map<std::string, FacetColumn> facet_columns;
 
+  // Drops what belongs to the revision read so far (a reopen found a newer
+  // one, or the shards were connected again).
+  void forget_revision() {
+    facet_columns.clear();
+    termfreqs.clear();
+  }
+
   static unsigned facet_slot(const std::string& name) {
     return name == "site"   ? schema::kSlotSite
            : name == "year" ? schema::kSlotYear
@@ -1311,10 +1317,7 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
   // and term frequencies belong to the revision they were read from.
   auto reopen = [this] {
     bool newer = impl_->db.reopen();
-    if (newer) {
-      impl_->facet_columns.clear();
-      impl_->termfreqs.clear();
-    }
+    if (newer) impl_->forget_revision();
     return newer;
   };
   if (!impl_->missing.empty() &&
