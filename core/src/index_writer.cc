@@ -1,7 +1,9 @@
 #include "medsearch/index_writer.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -286,9 +288,88 @@ IndexWriter::~IndexWriter() {
   (void)commit();  // destructors must not throw; an explicit commit() reports errors
 }
 
+namespace {
+
+// What Xapian writes while it creates a glass database: its tables, its lock
+// and its version file's temporary copy. The version file, iamglass, comes
+// last, and without it nothing in the directory was ever committed.
+bool is_creation_remains(const fs::path& file) {
+  std::string name = file.filename().string();
+  return name == "flintlock" || name == "v.tmp" || name.ends_with(".glass") ||
+         name.ends_with(".tmp");
+}
+
+// The directory name a new index is created under before it is renamed to `path`.
+std::string creation_prefix(const fs::path& path) { return path.filename().string() + ".new-"; }
+
+// Makes a new index at `path` all at once. Xapian creates a database file by
+// file, so a writer killed meanwhile would leave tables that no later run can
+// open ("Failed to open glass revision file"). Here the index is created in a
+// directory beside `path` and renamed into place, and what an interrupted
+// creation left in `path` itself (by a version that created in place) is
+// cleared first. Does nothing when `path` holds a database, a stub file or
+// anything else Xapian did not write; Xapian then opens it, or creates in place.
+void create_atomically(const fs::path& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec)) return;
+  std::vector<fs::path> remains;
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("iam") || !entry.is_regular_file(ec) || !is_creation_remains(name)) return;
+    remains.push_back(entry.path());
+  }
+  fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  fs::create_directories(parent, ec);
+  fs::path fresh = parent / (creation_prefix(path) + std::to_string(getpid()));
+  fs::remove_all(fresh, ec);
+  try {
+    Xapian::WritableDatabase created(fresh.string(), Xapian::DB_CREATE);
+    created.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
+    created.commit();
+    created.close();
+  } catch (const Xapian::Error&) {
+    fs::remove_all(fresh, ec);  // the open in place below reports the reason
+    return;
+  }
+  for (const auto& file : remains) fs::remove(file, ec);
+  // rename() replaces an empty directory; when another writer has just put an
+  // index there, this fails and that index is opened instead.
+  if (::rename(fresh.c_str(), path.c_str()) != 0) {
+    fs::remove_all(fresh, ec);
+    return;
+  }
+  int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+// Removes the directories of creations (above) that a killed writer left
+// beside `path`; one whose process still runs is left to it.
+void remove_abandoned_creations(const fs::path& path) {
+  std::error_code ec;
+  std::string prefix = creation_prefix(path);
+  fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t owner = static_cast<pid_t>(std::stol(pid));
+    if (owner != getpid() && ::kill(owner, 0) != 0 && errno == ESRCH)
+      fs::remove_all(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) {
   try {
     std::error_code ec;
+    fs::path index_path = fs::absolute(fs::path(path), ec).lexically_normal();
+    if (!index_path.has_filename()) index_path = index_path.parent_path();
+    create_atomically(index_path);
     fs::create_directories(fs::path(path), ec);
     auto impl = std::make_unique<Impl>();
     impl->path = path;
@@ -302,9 +383,9 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) 
                   "'); index the inputs again into a new directory");
     }
     // Holding the lock, clear what an interrupted bulk build left beside the
-    // index (shard and merge directories named "<index>.bulk-...").
-    fs::path index_path = fs::absolute(fs::path(path), ec).lexically_normal();
-    if (!index_path.has_filename()) index_path = index_path.parent_path();
+    // index (shard and merge directories named "<index>.bulk-...") and what
+    // killed creations left.
+    remove_abandoned_creations(index_path);
     std::string leftover_prefix = index_path.filename().string() + ".bulk-";
     for (const auto& entry : fs::directory_iterator(index_path.parent_path(), ec))
       if (entry.path().filename().string().starts_with(leftover_prefix))

@@ -479,6 +479,50 @@ TEST_CASE("medindex killed with SIGKILL 20 times resumes to every record exactly
   }
 }
 
+TEST_CASE("medindex killed while it creates a new index leaves one the next run opens",
+          "[faults][indexer]") {
+  const uint64_t seed = fault_seed("medindex creation kills");
+  INFO("MEDSEARCH_FAULT_SEED=" << seed << " replays this test's delays");
+  std::mt19937_64 random(seed);
+  TempDir dir;
+  std::string records = dir / "records.jsonl";
+  write_sample_records(records, 20);
+  auto medindex = [&](const std::string& db) {
+    return std::vector<std::string>{
+        bin_path("medindex"), "--db", db, "--threads", "0", "--quiet", records};
+  };
+  // A whole run on 20 records is mostly start-up and creating the index;
+  // the kills spread over it, so some land while Xapian writes the new
+  // database's files (which, created in place, left tables without a
+  // version file that no later run could open).
+  auto started = Clock::now();
+  ProcessResult reference = run_process(medindex(dir / "reference"));
+  auto duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+  INFO(reference.err);
+  REQUIRE(reference.exit_code == 0);
+  for (int run = 0; run < 30; ++run) {
+    std::string db = dir / ("index-" + std::to_string(run));
+    milliseconds delay = random_delay(random, milliseconds(0), duration);
+    {
+      BackgroundProcess indexing(medindex(db), dir / "run.log");
+      std::this_thread::sleep_for(delay);
+      indexing.signal(SIGKILL);
+      indexing.wait();
+    }
+    ProcessResult next = run_process(medindex(db));
+    INFO("run " << run << " killed after " << delay.count() << " ms of " << duration.count()
+                << "; the next run:\n"
+                << next.err);
+    check_no_crash(read_file(dir / "run.log"));
+    REQUIRE(next.exit_code == 0);
+    CHECK(count_documents(db) == std::pair<uint64_t, uint64_t>{20, 20});
+  }
+  // No directory of a creation is left beside the indexes.
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    CHECK(entry.path().filename().string().find(".new-") == std::string::npos);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // A full disk: the programs run with RLIMIT_FSIZE (run_process's
 // max_file_bytes), under which a write past the limit fails with EFBIG as

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "medsearch/index_writer.h"
 #include "medsearch/json.h"
@@ -13,6 +15,7 @@
 #include "process.h"
 
 using namespace medsearch;
+using medsearch::testing::read_file;
 using medsearch::testing::TempDir;
 
 namespace {
@@ -113,6 +116,46 @@ TEST_CASE("a second writer gets a clear locked error", "[index]") {
   auto second = IndexWriter::open(dir / "index");
   REQUIRE_FALSE(second);
   CHECK(second.error().find("locked by another writer") != std::string::npos);
+}
+
+TEST_CASE("a creation interrupted by a kill does not make the index unopenable", "[index]") {
+  TempDir dir;
+  std::string db = dir / "index";
+  // What Xapian had written when a medindex creating the index was killed
+  // (seen in a kill test): a lock, empty tables, the version file's
+  // temporary copy, and no version file.
+  std::filesystem::create_directory(db);
+  for (const char* name : {"flintlock", "postlist.glass", "termlist.glass"})
+    std::ofstream(db + "/" + name).flush();
+  std::ofstream(db + "/v.tmp") << std::string(77, 'x');
+  // And the directory of a creation beside it whose process is gone (no
+  // process has pid 2^22 + 1, above Linux's limit).
+  std::string abandoned = dir / "index.new-4194305";
+  std::filesystem::create_directory(abandoned);
+  {
+    auto writer = IndexWriter::open(db);
+    INFO((writer ? "" : writer.error()));
+    REQUIRE(writer);
+    CHECK(*(*writer)->put(make_doc("http://a.test/1", "Ketamine", "ketamine for pain")) ==
+          PutOutcome::kAdded);
+    REQUIRE((*writer)->commit());
+  }
+  CHECK_FALSE(std::filesystem::exists(db + "/v.tmp"));
+  CHECK_FALSE(std::filesystem::exists(abandoned));
+  CHECK(Xapian::Database(db).get_doccount() == 1);
+}
+
+TEST_CASE("a directory holding other files is not cleared to make an index", "[index]") {
+  TempDir dir;
+  std::string db = dir / "index";
+  std::filesystem::create_directory(db);
+  std::ofstream(db + "/postlist.glass").flush();
+  std::ofstream(db + "/notes.txt") << "not Xapian's";
+  auto writer = IndexWriter::open(db);
+  REQUIRE_FALSE(writer);
+  CHECK(writer.error().find("cannot open index") != std::string::npos);
+  CHECK(read_file(db + "/notes.txt") == "not Xapian's");
+  CHECK(std::filesystem::exists(db + "/postlist.glass"));
 }
 
 TEST_CASE("Searcher ranks title matches first and knows fields and phrases", "[search]") {
