@@ -686,8 +686,16 @@ WarcExchange exchange_of(const FetchResult& result) {
 
 Result<WarcLocation> Crawl::archive(const FetchResult& result) {
   // The fetcher parsed the response already: the writer need not again.
-  if (result.payload) return warc_.write_exchange(exchange_of(result), *result.payload);
-  return warc_.write_exchange(exchange_of(result));
+  auto written = result.payload ? warc_.write_exchange(exchange_of(result), *result.payload)
+                                : warc_.write_exchange(exchange_of(result));
+  if (!written) {
+    // The WARC file takes no more (a full disk, most often) and the crawl
+    // stops. The records written before this one are whole: sync them and
+    // record their pages, or the next run would fetch those pages again and
+    // archive them twice. The torn record is cut off by the next run.
+    (void)flush_pending();
+  }
+  return written;
 }
 
 Status Crawl::handle(FetchResult result) {
