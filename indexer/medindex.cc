@@ -102,17 +102,22 @@ void print_statistics(const IndexStatistics& s) {
 }
 
 // The run's one-line summary and the reasons inputs were skipped, on stderr.
-void print_summary(const IndexStats& stats, uint64_t documents) {
-  std::fprintf(
-      stderr,
-      "%s: %llu documents seen: %llu added, %llu replaced, %llu unchanged, "
-      "%llu duplicates, %llu deleted, %llu skipped; index has %llu documents\n",
-      kProgram, static_cast<unsigned long long>(stats.seen),
-      static_cast<unsigned long long>(stats.added), static_cast<unsigned long long>(stats.replaced),
-      static_cast<unsigned long long>(stats.unchanged),
-      static_cast<unsigned long long>(stats.duplicates),
-      static_cast<unsigned long long>(stats.deleted),
-      static_cast<unsigned long long>(stats.failed()), static_cast<unsigned long long>(documents));
+// `stored` is false when writing the index failed: the counts then say what
+// the run did before the failure, of which the index keeps what was
+// committed, and the line says so.
+void print_summary(const IndexStats& stats, uint64_t documents, bool stored) {
+  std::fprintf(stderr,
+               "%s: %llu documents seen: %llu added, %llu replaced, %llu unchanged, "
+               "%llu duplicates, %llu deleted, %llu skipped; %sindex has %llu documents\n",
+               kProgram, static_cast<unsigned long long>(stats.seen),
+               static_cast<unsigned long long>(stats.added),
+               static_cast<unsigned long long>(stats.replaced),
+               static_cast<unsigned long long>(stats.unchanged),
+               static_cast<unsigned long long>(stats.duplicates),
+               static_cast<unsigned long long>(stats.deleted),
+               static_cast<unsigned long long>(stats.failed()),
+               stored ? "" : "the changes since the last commit were not stored: the ",
+               static_cast<unsigned long long>(documents));
   for (const auto& [reason, count] : stats.failures)
     std::fprintf(stderr, "%s:   skipped %llu: %s\n", kProgram,
                  static_cast<unsigned long long>(count), reason.c_str());
@@ -187,7 +192,8 @@ int run_sharded(const std::string& db, unsigned shard_count, IndexerOptions opti
   for (const auto& input : inputs) {
     if (Status s = indexer.add_input(input); !s) exit_code = cli::error(kProgram, s.error());
   }
-  if (Status s = indexer.finish(); !s) exit_code = cli::error(kProgram, s.error());
+  Status finished = indexer.finish();
+  if (!finished) exit_code = cli::error(kProgram, finished.error());
   // Spelling suggestions over remote shards come from the vocabulary database.
   if (Status s = lexicon.replace_spelling(targets); !s) exit_code = cli::error(kProgram, s.error());
   std::ofstream out(dir / schema::kShardsLocalStub, std::ios::trunc);
@@ -201,7 +207,7 @@ int run_sharded(const std::string& db, unsigned shard_count, IndexerOptions opti
     documents += shard->document_count();
     sizes += (sizes.empty() ? "" : " + ") + std::to_string(shard->document_count());
   }
-  print_summary(indexer.stats(), documents);
+  print_summary(indexer.stats(), documents, finished.ok());
   if (!quiet)
     std::fprintf(stderr, "%s: %u shards (%s documents); search them with --db %s\n", kProgram,
                  shard_count, sizes.c_str(), (dir / schema::kShardsLocalStub).c_str());
@@ -335,10 +341,11 @@ int run(int argc, char** argv) {
   for (const auto& input : inputs) {
     if (Status s = indexer.add_input(input); !s) exit_code = cli::error(kProgram, s.error());
   }
-  if (Status s = indexer.finish(); !s) exit_code = cli::error(kProgram, s.error());
+  Status finished = indexer.finish();
+  if (!finished) exit_code = cli::error(kProgram, finished.error());
   progress.done();
 
-  print_summary(indexer.stats(), (*writer)->document_count());
+  print_summary(indexer.stats(), (*writer)->document_count(), finished.ok());
   return exit_code;
 }
 
