@@ -1217,22 +1217,20 @@ struct Searcher::Impl {
   }
 
   // Pseudo-relevance feedback: the query's matches reranked with the most
-  // telling words and concepts of its top kFeedbackDocs results (ESet), each
+  // telling words and concepts of its top results `top` (ESet), each
   // weighted by its share of the best one's weight times kFeedbackWeight.
-  // Sets the enquire's query too. The parameters were chosen on the NFCorpus
-  // dev set (docs/performance.md, "Ranking quality").
-  // `typed_estimate` is set to the query's estimated matches; `widened` when
-  // the feedback terms may match documents the query does not.
-  Xapian::Query with_feedback(Xapian::Enquire& enquire, const Xapian::Query& query, bool free_text,
-                              bool& widened, Xapian::doccount& typed_estimate) const {
-    constexpr Xapian::doccount kFeedbackDocs = 4;
+  // Returns the query with them, or nothing when there are none. The
+  // parameters were chosen on the NFCorpus dev set (docs/performance.md,
+  // "Ranking quality"). `widened` is set when the feedback terms may match
+  // documents the query does not.
+  static constexpr Xapian::doccount kFeedbackDocs = 4;
+  std::optional<Xapian::Query> with_feedback(const Xapian::MSet& top, const Xapian::Query& query,
+                                             bool free_text, bool& widened) const {
     constexpr Xapian::termcount kFeedbackTerms = 20;
     constexpr double kFeedbackWeight = 0.3;
-    Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
-    typed_estimate = top.get_matches_estimated();
     std::vector<Xapian::docid> rset(top.begin(), top.end());
     auto eset = expand(rset, kFeedbackTerms, /*stems=*/false, query);
-    if (eset.empty()) return query;
+    if (eset.empty()) return std::nullopt;
     std::vector<Xapian::Query> terms;
     double best = eset.front().weight;
     for (const auto& t : eset)
@@ -1241,11 +1239,9 @@ struct Searcher::Impl {
     // Free text (words ORed) may find new documents through the feedback
     // terms: most of the gain. Otherwise the feedback only reorders what the
     // query matches, so filters, NOT, AND and fields keep their meaning.
-    Xapian::Query expanded(free_text ? Xapian::Query::OP_OR : Xapian::Query::OP_AND_MAYBE, query,
-                           Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-    enquire.set_query(expanded);
     widened = free_text;
-    return expanded;
+    return Xapian::Query(free_text ? Xapian::Query::OP_OR : Xapian::Query::OP_AND_MAYBE, query,
+                         Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
   }
 };
 
@@ -1412,17 +1408,21 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     return results;
   }
 
-  Xapian::Enquire enquire(db);
-  enquire.set_query(query);
   double k1 = options.bm25_k1 >= 0 ? options.bm25_k1 : kDefaultBm25K1;
   double b = options.bm25_b >= 0 ? options.bm25_b : kDefaultBm25B;
-  // Xapian's defaults for the rest: k2 = 0, k3 = 1, min_normlen = 0.5.
-  enquire.set_weighting_scheme(Xapian::BM25Weight(k1, 0, 1, b, 0.5));
-  if (options.collapse) enquire.set_collapse_key(schema::kSlotCollapse);
-  if (options.sort == SortOrder::kDate)
-    enquire.set_sort_by_value_then_relevance(schema::kSlotDate, false);
-  else if (options.sort == SortOrder::kDateDescending)
-    enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+  auto make_enquire = [&](const Xapian::Query& q) {
+    Xapian::Enquire made(db);
+    made.set_query(q);
+    // Xapian's defaults for the rest: k2 = 0, k3 = 1, min_normlen = 0.5.
+    made.set_weighting_scheme(Xapian::BM25Weight(k1, 0, 1, b, 0.5));
+    if (options.collapse) made.set_collapse_key(schema::kSlotCollapse);
+    if (options.sort == SortOrder::kDate)
+      made.set_sort_by_value_then_relevance(schema::kSlotDate, false);
+    else if (options.sort == SortOrder::kDateDescending)
+      made.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+    return made;
+  };
+  Xapian::Enquire enquire = make_enquire(query);
 
   // Feedback needs a collection in which the first results are a small
   // sample: in a few dozen pages they are a good part of it, and the
@@ -1431,10 +1431,22 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   const Xapian::Query matched = query;
   bool widened = false;                 // the feedback terms match documents the query does not
   Xapian::doccount typed_estimate = 0;  // matches of `matched`, estimated by the feedback
+  // The first results of the query as typed when feedback reranks them:
+  // snippets are chosen and marked by the words asked for (and their
+  // concepts), not by the feedback's. An MSet reads its query from its
+  // Enquire, so the expanded query gets an Enquire of its own.
+  std::optional<Xapian::MSet> typed_top;
   if (options.feedback && options.sort == SortOrder::kRelevance && options.like.empty() &&
-      db.get_doccount() >= kFeedbackMinDocuments)
-    query = with_feedback(enquire, query, filters->empty() && is_free_text(text), widened,
-                          typed_estimate);
+      db.get_doccount() >= kFeedbackMinDocuments) {
+    Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
+    typed_estimate = top.get_matches_estimated();
+    auto expanded = with_feedback(top, query, filters->empty() && is_free_text(text), widened);
+    if (expanded) {
+      query = *expanded;
+      enquire = make_enquire(query);
+      typed_top = std::move(top);
+    }
+  }
 
   Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, 100);
   results.total = mset.get_matches_estimated();
@@ -1530,12 +1542,21 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     Xapian::Document xdoc = it.get_document();
     hit.doc = schema::decode_document_data(xdoc.get_data());
     // One line: paragraph breaks in the stored text are layout, not content.
-    hit.snippet = collapse_whitespace(mset.snippet(hit.doc.text, options.snippet_bytes, stemmer,
-                                                   Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>",
-                                                   "</mark>", "…"));
-    if (highlighter)
-      hit.snippet = highlight_concepts(*highlighter, concept_ids, hit.snippet, hit.doc.text,
-                                       options.snippet_bytes);
+    const Xapian::MSet& marker = typed_top ? *typed_top : mset;
+    hit.snippet = collapse_whitespace(marker.snippet(hit.doc.text, options.snippet_bytes, stemmer,
+                                                     Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>",
+                                                     "</mark>", "…"));
+    if (highlighter) {
+      // Only the query's concepts the document holds (its concepts slot
+      // lists them all) can be marked: a document found through other words
+      // or the feedback's is not searched for variants it does not have.
+      std::set<std::string> held;
+      for (const auto& id : split(xdoc.get_value(schema::kSlotConcepts), schema::kConceptSeparator))
+        if (concept_ids.count(id)) held.insert(id);
+      if (!held.empty())
+        hit.snippet = highlight_concepts(*highlighter, held, hit.snippet, hit.doc.text,
+                                         options.snippet_bytes);
+    }
     hit.doc.text.clear();
     results.hits.push_back(std::move(hit));
   }

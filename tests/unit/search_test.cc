@@ -597,6 +597,19 @@ TEST_CASE("pseudo-relevance feedback finds documents without the query's words",
   REQUIRE(expanded->hits.size() >= 6);
   for (size_t i = 0; i < 5; ++i)
     CHECK(expanded->hits[i].doc.title.rfind("Zolmitriptan trial", 0) == 0);
+  // Snippets mark the word asked for, not the feedback's words ("triptan",
+  // "photophobia"); the document found through them alone has none marked.
+  for (const SearchHit& hit : expanded->hits) {
+    INFO(hit.doc.url << ": " << hit.snippet);
+    std::string marks;
+    for (size_t at = hit.snippet.find("<mark>"); at != std::string::npos;
+         at = hit.snippet.find("<mark>", at + 1))
+      marks += hit.snippet.substr(at + 6, hit.snippet.find("</mark>", at) - at - 6) + " ";
+    if (hit.doc.url == "https://feedback.test/target")
+      CHECK(marks.empty());
+    else
+      CHECK(marks == "zolmitriptan ");
+  }
   // With a field or an operator, feedback only reorders: nothing new.
   auto structured = searcher->search("title:zolmitriptan", with);
   REQUIRE(structured);
