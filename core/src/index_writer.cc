@@ -293,16 +293,14 @@ namespace {
 // What Xapian writes while it creates a glass database: its tables, its lock
 // and its version file's temporary copy. The version file, iamglass, comes
 // last, and without it nothing in the directory was ever committed.
-bool is_creation_remains(const fs::path& file) {
-  std::string name = file.filename().string();
-  return name == "flintlock" || name == "v.tmp" || name.ends_with(".glass") ||
-         name.ends_with(".tmp");
+bool is_creation_remains(std::string_view name) {
+  return name == "flintlock" || name.ends_with(".glass") || name.ends_with(".tmp");
 }
 
 // The directory name a new index is created under before it is renamed to `path`.
 std::string creation_prefix(const fs::path& path) { return path.filename().string() + ".new-"; }
 
-// Makes a new index at `path` all at once. Xapian creates a database file by
+// Makes a new index at `path` (absolute) all at once. Xapian creates a database file by
 // file, so a writer killed meanwhile would leave tables that no later run can
 // open ("Failed to open glass revision file"). Here the index is created in a
 // directory beside `path` and renamed into place, and what an interrupted
@@ -318,7 +316,7 @@ void create_atomically(const fs::path& path) {
     if (name.starts_with("iam") || !entry.is_regular_file(ec) || !is_creation_remains(name)) return;
     remains.push_back(entry.path());
   }
-  fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  fs::path parent = path.parent_path();
   fs::create_directories(parent, ec);
   fs::path fresh = parent / (creation_prefix(path) + std::to_string(getpid()));
   fs::remove_all(fresh, ec);
@@ -345,20 +343,25 @@ void create_atomically(const fs::path& path) {
   }
 }
 
-// Removes the directories of creations (above) that a killed writer left
-// beside `path`; one whose process still runs is left to it.
-void remove_abandoned_creations(const fs::path& path) {
+// Removes what interrupted writers left beside the index at `path`
+// (absolute), to be called holding its lock: the shard and merge directories
+// of a bulk build ("<index>.bulk-...") and the directories of creations
+// (above) whose process is gone.
+void remove_leftovers(const fs::path& path) {
   std::error_code ec;
-  std::string prefix = creation_prefix(path);
-  fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+  const std::string bulk = path.filename().string() + ".bulk-";
+  const std::string creation = creation_prefix(path);
+  for (const auto& entry : fs::directory_iterator(path.parent_path(), ec)) {
     std::string name = entry.path().filename().string();
-    if (!name.starts_with(prefix)) continue;
-    std::string pid = name.substr(prefix.size());
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    pid_t owner = static_cast<pid_t>(std::stol(pid));
-    if (owner != getpid() && ::kill(owner, 0) != 0 && errno == ESRCH)
+    if (name.starts_with(bulk)) {
       fs::remove_all(entry.path(), ec);
+    } else if (name.starts_with(creation)) {
+      std::string pid = name.substr(creation.size());
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      pid_t owner = static_cast<pid_t>(std::stol(pid));
+      if (owner != getpid() && ::kill(owner, 0) != 0 && errno == ESRCH)
+        fs::remove_all(entry.path(), ec);
+    }
   }
 }
 
@@ -382,14 +385,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) 
                   version + "', expected '" + schema::kSchemaVersion +
                   "'); index the inputs again into a new directory");
     }
-    // Holding the lock, clear what an interrupted bulk build left beside the
-    // index (shard and merge directories named "<index>.bulk-...") and what
-    // killed creations left.
-    remove_abandoned_creations(index_path);
-    std::string leftover_prefix = index_path.filename().string() + ".bulk-";
-    for (const auto& entry : fs::directory_iterator(index_path.parent_path(), ec))
-      if (entry.path().filename().string().starts_with(leftover_prefix))
-        fs::remove_all(entry.path(), ec);
+    remove_leftovers(index_path);  // holding the lock now
     return std::unique_ptr<IndexWriter>(new IndexWriter(std::move(impl)));
   } catch (const Xapian::DatabaseLockError&) {
     return fail("index '" + path + "' is locked by another writer (is another medindex running?)");
