@@ -1593,6 +1593,16 @@ Vocabulary StoredVocabulary::for_text(std::string_view text) const {
   for (const Token& token : tokenize(text)) words.push_back(token.norm);
   std::sort(words.begin(), words.end());
   words.erase(std::unique(words.begin(), words.end()), words.end());
+  // Matching compares the words of a variant with those of the text, so a
+  // variant with a word the text lacks cannot match: it is left out, which
+  // spares compiling the hundreds of variants a common first word ("pain",
+  // "acute") begins.
+  auto in_text = [&words](const std::string& variant) {
+    std::string storage;
+    for (const Token& token : tokenize(natural_order(variant, storage)))
+      if (!std::binary_search(words.begin(), words.end(), token.norm)) return false;
+    return true;
+  };
   std::vector<Concept> concepts;
   std::unordered_map<std::string, size_t> index;  // id -> position in concepts
   for (const std::string& word : words) {
@@ -1600,7 +1610,7 @@ Vocabulary StoredVocabulary::for_text(std::string_view text) const {
     std::string_view line;
     while (reader.next(line)) {
       const std::vector<std::string> fields = split(line, '\t');
-      if (fields.size() != 3) continue;
+      if (fields.size() != 3 || !in_text(fields[2])) continue;
       auto [it, added] = index.emplace(fields[0], concepts.size());
       if (added) concepts.push_back(Concept{fields[0], "", {}, {}, {}});
       Concept& c = concepts[it->second];

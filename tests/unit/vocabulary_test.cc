@@ -466,7 +466,9 @@ TEST_CASE("a vocabulary read in pieces matches as the whole does", "[vocabulary]
               "depression (TRD): NMDA receptor antagonists, TRD, N-methyl-D-aspartate and "
               "central sensitisation.",
               "crps ketamine infusion", "TLD in TRD", "thermoluminescent dosimetry (TLD). TLD",
-              "tongue retaining device (TRD) and TRD", "no concept here at all", ""});
+              "tongue retaining device (TRD) and TRD", "no concept here at all", "",
+              // Variants' first words without the rest; plurals and British spellings.
+              "complex regional pain, reflex dystrophy", "Central Sensitisations in CRPSs"});
 
   const StoredVocabulary store = stored(whole);
   // By id, by a merged id, by a name; unknown is none.
