@@ -798,6 +798,13 @@ struct Searcher::Impl {
 
   const Xapian::Database& spelling_db() const { return vocabulary_db ? *vocabulary_db : db; }
 
+  // The contents of a local glass index's version file (iamglass), which
+  // every commit replaces; empty if there is none.
+  static std::string version_file(const std::string& index) {
+    std::ifstream in(index + "/iamglass", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
   // The database at `a`, local or remote, its schema not checked.
   Xapian::Database open_database(const ShardAddress& a) const {
     if (!a.remote()) return Xapian::Database(a.path);
@@ -812,7 +819,11 @@ struct Searcher::Impl {
       std::string version;
       Xapian::doccount documents = 0;
       // A writer may commit while the index opens. When the opening itself
-      // fails there is no revision to compare with: it is simply tried again.
+      // fails there is no database to reopen: a local index is tried again
+      // when its version file, which every commit replaces, has changed
+      // since the last try (a damaged index fails at once); a remote one is
+      // simply tried again.
+      std::string revision = a.remote() ? "" : version_file(a.path);
       Xapian::Database one = retry_if_modified(
           [&] {
             Xapian::Database opened = open_database(a);
@@ -820,7 +831,13 @@ struct Searcher::Impl {
             documents = opened.get_doccount();
             return opened;
           },
-          [] { return true; });
+          [&] {
+            if (a.remote()) return true;
+            std::string now = version_file(a.path);
+            bool committed = now != revision;
+            revision = std::move(now);
+            return committed;
+          });
       if (documents > 0 && version != schema::kSchemaVersion)
         return fail("index '" + a.name + "' was written by another version of medindex (schema '" +
                     version + "', expected '" + schema::kSchemaVersion +
