@@ -13,6 +13,7 @@
 #include "medsearch/json.h"
 #include "medsearch/schema.h"
 #include "medsearch/text.h"
+#include "sqlite_statement.h"
 
 namespace medsearch {
 namespace {
@@ -83,36 +84,7 @@ static_assert(std::size(kMigrations) == static_cast<size_t>(CollectionStore::kSc
 
 constexpr const char* kStatusNames[] = {"unscreened", "include", "exclude", "maybe"};
 
-// A prepared statement; finalized on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) statement_ = nullptr;
-  }
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return statement_ != nullptr; }
-  void bind(int index, std::string_view text) {
-    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
-                      SQLITE_TRANSIENT);
-  }
-  void bind(int index, int64_t value) { sqlite3_bind_int64(statement_, index, value); }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return statement_ ? sqlite3_step(statement_) : SQLITE_ERROR; }
-  void reset() { sqlite3_reset(statement_); }
-  int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
-  std::string text(int column) const {
-    const unsigned char* value = sqlite3_column_text(statement_, column);
-    return value ? std::string(reinterpret_cast<const char*>(value),
-                               static_cast<size_t>(sqlite3_column_bytes(statement_, column)))
-                 : std::string();
-  }
-
- private:
-  sqlite3_stmt* statement_ = nullptr;
-};
+using internal::Statement;
 
 std::string utc_now() {
   std::time_t now = std::time(nullptr);
@@ -288,20 +260,19 @@ struct CollectionStore::Impl {
   Result<int> stored_version() {
     Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
     std::set<std::string> names;
-    int rc;
-    while ((rc = tables.step()) == SQLITE_ROW) names.insert(tables.text(0));
-    if (rc != SQLITE_DONE) return error("cannot read");
+    if (!tables.each_row([&](const Statement& row) { names.insert(row.text(0)); }))
+      return error("cannot read");
     if (names.empty()) return 0;
     std::string foreign =
         "'" + path + "' is not a medsearch collections file (it is another program's database)";
     if (!names.count("meta")) return fail(foreign);
     Statement meta(db, "SELECT key, value FROM meta");
     std::string application, version;
-    while ((rc = meta.step()) == SQLITE_ROW) {
-      if (meta.text(0) == "application") application = meta.text(1);
-      if (meta.text(0) == "schema_version") version = meta.text(1);
-    }
-    if (rc != SQLITE_DONE || application != kApplication) return fail(foreign);
+    bool read = meta.each_row([&](const Statement& row) {
+      if (row.text(0) == "application") application = row.text(1);
+      if (row.text(0) == "schema_version") version = row.text(1);
+    });
+    if (!read || application != kApplication) return fail(foreign);
     if (version.empty() || version.find_first_not_of("0123456789") != std::string::npos)
       return fail("collections file '" + path + "' is damaged: bad schema version '" + version +
                   "'");
@@ -361,7 +332,8 @@ struct CollectionStore::Impl {
       item.added = select.text(6);
       tags.reset();
       tags.bind(1, item.id);
-      while (tags.step() == SQLITE_ROW) item.tags.push_back(tags.text(0));
+      if (!tags.each_row([&](const Statement& tag) { item.tags.push_back(tag.text(0)); }))
+        return error("reading tags");
       items.push_back(std::move(item));
     }
     if (rc != SQLITE_DONE) return error("reading items");
@@ -565,21 +537,22 @@ Result<std::vector<CollectionInfo>> CollectionStore::list() {
   Statement queries(impl_->db,
                     "SELECT text, top FROM queries WHERE collection_id = ? ORDER BY position");
   std::vector<CollectionInfo> out;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) {
+  bool read_queries = true;
+  bool read = select.each_row([&](const Statement& row) {
     CollectionInfo info;
-    info.name = select.text(1);
-    info.description = select.text(2);
-    info.created = select.text(3);
-    info.last_refresh = select.text(4);
-    info.items = static_cast<uint64_t>(select.integer(5));
+    info.name = row.text(1);
+    info.description = row.text(2);
+    info.created = row.text(3);
+    info.last_refresh = row.text(4);
+    info.items = static_cast<uint64_t>(row.integer(5));
     queries.reset();
-    queries.bind(1, select.integer(0));
-    while (queries.step() == SQLITE_ROW)
-      info.queries.push_back({queries.text(0), static_cast<uint32_t>(queries.integer(1))});
+    queries.bind(1, row.integer(0));
+    read_queries &= queries.each_row([&](const Statement& query) {
+      info.queries.push_back({query.text(0), static_cast<uint32_t>(query.integer(1))});
+    });
     out.push_back(std::move(info));
-  }
-  if (rc != SQLITE_DONE) return impl_->error("reading collections");
+  });
+  if (!read || !read_queries) return impl_->error("reading collections");
   return out;
 }
 
@@ -765,24 +738,23 @@ Result<ScreeningCounts> CollectionStore::counts(const std::string& name) {
                       "SELECT outcome, count(*), sum(folded) FROM sightings WHERE collection_id "
                       "= ? GROUP BY outcome");
   sightings.bind(1, *collection);
-  int rc;
-  while ((rc = sightings.step()) == SQLITE_ROW) {
-    auto n = static_cast<uint64_t>(sightings.integer(1));
-    auto folded = static_cast<uint64_t>(sightings.integer(2));
+  bool read = sightings.each_row([&](const Statement& row) {
+    auto n = static_cast<uint64_t>(row.integer(1));
+    auto folded = static_cast<uint64_t>(row.integer(2));
     counts.identified += n + folded;
     counts.duplicates += folded;
-    if (sightings.text(0) == "duplicate") counts.duplicates += n;
-    if (sightings.text(0) == "removed") counts.removed += n;
-  }
-  if (rc != SQLITE_DONE) return impl_->error("counting records");
+    if (row.text(0) == "duplicate") counts.duplicates += n;
+    if (row.text(0) == "removed") counts.removed += n;
+  });
+  if (!read) return impl_->error("counting records");
   Statement statuses(impl_->db,
                      "SELECT status, reason, count(*) FROM items WHERE collection_id = ? GROUP "
                      "BY status, reason");
   statuses.bind(1, *collection);
-  while ((rc = statuses.step()) == SQLITE_ROW) {
-    auto n = static_cast<uint64_t>(statuses.integer(2));
+  read = statuses.each_row([&](const Statement& row) {
+    auto n = static_cast<uint64_t>(row.integer(2));
     counts.items += n;
-    switch (parse_screening_status(statuses.text(0)).value_or(ScreeningStatus::kUnscreened)) {
+    switch (parse_screening_status(row.text(0)).value_or(ScreeningStatus::kUnscreened)) {
       case ScreeningStatus::kUnscreened:
         counts.unscreened += n;
         break;
@@ -791,14 +763,14 @@ Result<ScreeningCounts> CollectionStore::counts(const std::string& name) {
         break;
       case ScreeningStatus::kExclude:
         counts.excluded += n;
-        counts.exclusion_reasons[std::string(trim(statuses.text(1)))] += n;
+        counts.exclusion_reasons[std::string(trim(row.text(1)))] += n;
         break;
       case ScreeningStatus::kMaybe:
         counts.maybe += n;
         break;
     }
-  }
-  if (rc != SQLITE_DONE) return impl_->error("counting items");
+  });
+  if (!read) return impl_->error("counting items");
   counts.screened = counts.included + counts.excluded + counts.maybe;
   return counts;
 }

@@ -9,6 +9,8 @@
 #include <memory>
 #include <unordered_map>
 
+#include "sqlite_statement.h"
+
 namespace medsearch {
 namespace {
 
@@ -77,45 +79,7 @@ std::string system_reason(sqlite3* db, int saved_errno) {
   return std::string(" (") + std::strerror(system_errno) + ")";
 }
 
-// A prepared statement; finalized on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) statement_ = nullptr;
-  }
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return statement_ != nullptr; }
-  std::string error() const { return sqlite3_errmsg(db_); }
-
-  void bind(int index, std::string_view text) {
-    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
-                      SQLITE_TRANSIENT);
-  }
-  void bind(int index, int64_t value) { sqlite3_bind_int64(statement_, index, value); }
-  void bind(int index, int value) { sqlite3_bind_int(statement_, index, value); }
-
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return sqlite3_step(statement_); }
-  void reset() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
-  }
-
-  int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
-  std::string text(int column) const {
-    const unsigned char* value = sqlite3_column_text(statement_, column);
-    return value ? std::string(reinterpret_cast<const char*>(value),
-                               static_cast<size_t>(sqlite3_column_bytes(statement_, column)))
-                 : std::string();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* statement_ = nullptr;
-};
+using internal::Statement;
 
 // Prepared statements by SQL text, kept for the connection's lifetime:
 // preparing is a large part of a small query's cost.
@@ -141,6 +105,10 @@ class CachedStatement {
   void bind(int index, int64_t value) { statement_->bind(index, value); }
   void bind(int index, int value) { statement_->bind(index, value); }
   int step() { return statement_->step(); }
+  template <typename Row>
+  bool each_row(Row&& row) {
+    return statement_->each_row(std::forward<Row>(row));
+  }
   void reset() { statement_->reset(); }
   int64_t integer(int column) const { return statement_->integer(column); }
   std::string text(int column) const { return statement_->text(column); }
@@ -350,9 +318,8 @@ Result<std::vector<std::string>> Frontier::queued_hosts() {
                         " SELECT key FROM hosts WHERE key IS NOT NULL");
   if (!hosts.ok()) return impl_->error("cannot prepare query");
   std::vector<std::string> keys;
-  int rc;
-  while ((rc = hosts.step()) == SQLITE_ROW) keys.push_back(hosts.text(0));
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  if (!hosts.each_row([&](const Statement& row) { keys.push_back(row.text(0)); }))
+    return impl_->error("query failed");
   return keys;
 }
 
@@ -366,9 +333,8 @@ Result<std::vector<FrontierEntry>> Frontier::peek_queued(const std::string& host
   select.bind(1, host_key);
   select.bind(2, static_cast<int64_t>(limit));
   std::vector<FrontierEntry> entries;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) entries.push_back(read_entry(select.statement()));
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  if (!select.each_row([&](const Statement& row) { entries.push_back(read_entry(row)); }))
+    return impl_->error("query failed");
   return entries;
 }
 
@@ -446,9 +412,8 @@ Result<std::vector<std::string>> Frontier::seed_hosts() {
                          "SELECT DISTINCT host_key FROM urls WHERE depth = 0");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::vector<std::string> hosts;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) hosts.push_back(select.text(0));
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  if (!select.each_row([&](const Statement& row) { hosts.push_back(row.text(0)); }))
+    return impl_->error("query failed");
   return hosts;
 }
 
@@ -457,9 +422,8 @@ Result<std::vector<FrontierEntry>> Frontier::entries() {
   CachedStatement select(impl_->statements, impl_->db, sql);
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::vector<FrontierEntry> entries;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) entries.push_back(read_entry(select.statement()));
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  if (!select.each_row([&](const Statement& row) { entries.push_back(read_entry(row)); }))
+    return impl_->error("query failed");
   return entries;
 }
 
@@ -468,11 +432,10 @@ Result<std::map<UrlState, int64_t>> Frontier::count_by_state() {
                          "SELECT state, COUNT(*) FROM urls GROUP BY state");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::map<UrlState, int64_t> counts;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) {
-    if (auto state = url_state_from_string(select.text(0))) counts[*state] = select.integer(1);
-  }
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  bool read = select.each_row([&](const Statement& row) {
+    if (auto state = url_state_from_string(row.text(0))) counts[*state] = row.integer(1);
+  });
+  if (!read) return impl_->error("query failed");
   return counts;
 }
 
@@ -482,9 +445,8 @@ Result<std::map<std::string, int64_t>> Frontier::count_by_reason(UrlState state)
   if (!select.ok()) return impl_->error("cannot prepare query");
   select.bind(1, to_string(state));
   std::map<std::string, int64_t> counts;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) counts[select.text(0)] = select.integer(1);
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  if (!select.each_row([&](const Statement& row) { counts[row.text(0)] = row.integer(1); }))
+    return impl_->error("query failed");
   return counts;
 }
 
@@ -494,11 +456,9 @@ Result<std::map<int, int64_t>> Frontier::count_by_status() {
                          "GROUP BY http_status");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::map<int, int64_t> counts;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) {
-    counts[static_cast<int>(select.integer(0))] = select.integer(1);
-  }
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  bool read = select.each_row(
+      [&](const Statement& row) { counts[static_cast<int>(row.integer(0))] = row.integer(1); });
+  if (!read) return impl_->error("query failed");
   return counts;
 }
 
@@ -522,13 +482,12 @@ Result<std::map<std::string, std::map<UrlState, int64_t>>> Frontier::count_by_ho
                          "SELECT host_key, state, COUNT(*) FROM urls GROUP BY host_key, state");
   if (!select.ok()) return impl_->error("cannot prepare query");
   std::map<std::string, std::map<UrlState, int64_t>> counts;
-  int rc;
-  while ((rc = select.step()) == SQLITE_ROW) {
-    if (auto state = url_state_from_string(select.text(1))) {
-      counts[select.text(0)][*state] = select.integer(2);
+  bool read = select.each_row([&](const Statement& row) {
+    if (auto state = url_state_from_string(row.text(1))) {
+      counts[row.text(0)][*state] = row.integer(2);
     }
-  }
-  if (rc != SQLITE_DONE) return impl_->error("query failed");
+  });
+  if (!read) return impl_->error("query failed");
   return counts;
 }
 
