@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "medsearch/index_writer.h"
+#include "medsearch/indexer.h"
 #include "medsearch/schema.h"
+#include "medsearch/vocabulary.h"
 
 namespace medsearch::testing {
 
@@ -33,6 +36,39 @@ std::pair<uint64_t, uint64_t> count_documents(const std::string& db) {
     ++unique;
   }
   return {database.get_doccount(), unique};
+}
+
+namespace {
+
+constexpr const char* kNearCopies =
+    R"({"_id": "syndicated-1", "url": "https://news.example.net/a/ketamine-clinics", "title": "Ketamine clinics multiply", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver. Patients who had tried the infusions described experiences ranging from lasting benefit to none at all, and several said they wished they had been told more before starting. Regulators in two states are now reviewing how such clinics screen patients and whether an anaesthetist must be present, and professional bodies have issued interim guidance within weeks."}
+{"_id": "syndicated-2", "url": "https://mirror.example.com/health/ketamine-clinics", "title": "Ketamine clinics are multiplying", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver. Patients who had tried the infusions described experiences ranging from lasting benefit to none at all, and several said they wished they had been told more before starting. Regulators in two states are now reviewing how such clinics screen patients and whether an anaesthetist must be present, and professional bodies have issued interim guidance within weeks."}
+)";
+
+}  // namespace
+
+const FixtureIndex& fixture_index() {
+  static FixtureIndex index;
+  static const bool built = [] {
+    std::ofstream(index.dir / "near-copies.jsonl") << kNearCopies;
+    auto writer = IndexWriter::open(index.path);
+    REQUIRE(writer);
+    auto vocabulary = std::make_shared<Vocabulary>();
+    REQUIRE(vocabulary->load_core());
+    vocabulary->compile();
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+    IndexerOptions options;
+    options.threads = 0;
+    Indexer indexer(**writer, options);
+    REQUIRE(indexer.add_input(source_path("fixtures/site")));
+    REQUIRE(indexer.add_input(source_path("fixtures/records/records-sample.jsonl")));
+    REQUIRE(indexer.add_input(source_path("fixtures/records/pubmed-sample.xml")));
+    REQUIRE(indexer.add_input(index.dir / "near-copies.jsonl"));
+    REQUIRE(indexer.finish());
+    return true;
+  }();
+  (void)built;
+  return index;
 }
 
 }  // namespace medsearch::testing

@@ -1,10 +1,12 @@
-// Small JSON Lines corpora for tests that index many records, and a check
-// that an index holds each document once.
+// Small JSON Lines corpora for tests that index many records, a check that
+// an index holds each document once, and the fixture corpus's index.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <utility>
+
+#include "process.h"
 
 namespace medsearch::testing {
 
@@ -17,5 +19,15 @@ void write_sample_records(const std::string& path, int count, int first = 0);
 // nothing is duplicated. An index that was never committed (a run killed
 // before its first commit) does not exist yet, which is whole too: {0, 0}.
 std::pair<uint64_t, uint64_t> count_documents(const std::string& db);
+
+// The fixture site, the sample records, the PubMed sample and two
+// near-copies (a syndicated story, retitled: results show "N similar"),
+// indexed with the core vocabulary by one single-writer Indexer. Built once
+// per test process, on first use, in a temporary directory.
+struct FixtureIndex {
+  TempDir dir;
+  std::string path = dir / "index";
+};
+const FixtureIndex& fixture_index();
 
 }  // namespace medsearch::testing

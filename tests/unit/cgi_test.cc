@@ -22,49 +22,16 @@
 #include "medsearch/searcher.h"
 #include "medsearch/vocabulary.h"
 #include "process.h"
+#include "sample_index.h"
 
 using namespace medsearch;
 using namespace medsearch::testing;
 
 namespace {
 
-// Two near-copies (a syndicated story), so results show "N similar".
-constexpr const char* kNearCopies =
-    R"({"_id": "syndicated-1", "url": "https://news.example.net/a/ketamine-clinics", "title": "Ketamine clinics multiply", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver."}
-{"_id": "syndicated-2", "url": "https://mirror.example.com/health/ketamine-clinics", "title": "Ketamine clinics are multiplying", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver."}
-)";
-
-struct FixtureIndex {
-  TempDir dir;
-  std::string path = dir / "index";
-
-  FixtureIndex() {
-    std::ofstream(dir / "near-copies.jsonl") << kNearCopies;
-    auto writer = IndexWriter::open(path);
-    REQUIRE(writer);
-    auto vocabulary = std::make_shared<Vocabulary>();
-    REQUIRE(vocabulary->load_core());
-    vocabulary->compile();
-    REQUIRE((*writer)->set_vocabulary(vocabulary));
-    IndexerOptions options;
-    options.threads = 0;
-    Indexer indexer(**writer, options);
-    REQUIRE(indexer.add_input(source_path("fixtures/site")));
-    REQUIRE(indexer.add_input(source_path("fixtures/records/records-sample.jsonl")));
-    REQUIRE(indexer.add_input(source_path("fixtures/records/pubmed-sample.xml")));
-    REQUIRE(indexer.add_input(dir / "near-copies.jsonl"));
-    REQUIRE(indexer.finish());
-  }
-};
-
-FixtureIndex& fixture() {
-  static FixtureIndex index;
-  return index;
-}
-
 CgiConfig test_config() {
   CgiConfig config;
-  config.indexes = {fixture().path};
+  config.indexes = {fixture_index().path};
   config.title = "Test search";
   config.per_page = 5;
   config.facets = {"site", "year", "type", "evidence", "concept"};
@@ -333,7 +300,7 @@ TEST_CASE("The results page has results, badges, facets, citations and details",
   CHECK(contains(b, "href=\"/cgi-bin/medsearch.cgi?q=ketamine+crps&amp;evidence=rct\">"));
   CHECK(contains(b, "href=\"/cgi-bin/medsearch.cgi?q=ketamine+crps&amp;concept=crps\">"));
   // Search details: the same explanation as medsearch --explain.
-  auto searcher = Searcher::open({fixture().path});
+  auto searcher = Searcher::open({fixture_index().path});
   REQUIRE(searcher);
   SearchOptions options;
   options.limit = 5;
@@ -404,7 +371,7 @@ TEST_CASE("format=json is exactly the JSON of medsearch --format json", "[cgi]")
   CgiResponse r = get("q=ketamine+depression&sort=-date&type=clinic&format=json");
   CHECK(r.status == 200);
   CHECK(r.content_type == "application/json");
-  auto searcher = Searcher::open({fixture().path});
+  auto searcher = Searcher::open({fixture_index().path});
   REQUIRE(searcher);
   SearchOptions options;
   options.limit = 5;
@@ -503,7 +470,7 @@ TEST_CASE("Bad requests get 400, other methods 405, broken setups 500 without pa
 
   // A missing index: 500, the path only in the log.
   CgiConfig broken = test_config();
-  broken.indexes = {fixture().dir / "no-such-index"};
+  broken.indexes = {fixture_index().dir / "no-such-index"};
   auto h = CgiHandler::create(broken);
   REQUIRE(h);
   CgiRequest request;
@@ -511,7 +478,7 @@ TEST_CASE("Bad requests get 400, other methods 405, broken setups 500 without pa
   CgiResponse r = h->handle(request);
   CHECK(r.status == 500);
   CHECK_FALSE(contains(r.body, "no-such-index"));
-  CHECK_FALSE(contains(r.body, fixture().dir.path()));
+  CHECK_FALSE(contains(r.body, fixture_index().dir.path()));
   CHECK(contains(r.log, "no-such-index"));
   CgiResponse fallback = cgi_fallback_error(500, "The search is not configured correctly.");
   CHECK(contains(format_cgi_response(fallback, false), "Status: 500 Internal Server Error"));

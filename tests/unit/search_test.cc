@@ -19,51 +19,15 @@
 #include "medsearch/text.h"
 #include "medsearch/vocabulary.h"
 #include "process.h"
+#include "sample_index.h"
 
 using namespace medsearch;
 using namespace medsearch::testing;
 
 namespace {
 
-// Two records that are near-copies (a syndicated story, retitled), for collapsing.
-constexpr const char* kNearCopies =
-    R"({"_id": "syndicated-1", "url": "https://news.example.net/a/ketamine-clinics", "title": "Ketamine clinics multiply", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver. Patients who had tried the infusions described experiences ranging from lasting benefit to none at all, and several said they wished they had been told more before starting. Regulators in two states are now reviewing how such clinics screen patients and whether an anaesthetist must be present, and professional bodies have issued interim guidance within weeks."}
-{"_id": "syndicated-2", "url": "https://mirror.example.com/health/ketamine-clinics", "title": "Ketamine clinics are multiplying", "date": "2025-03-01", "text": "Across the region ketamine clinics are opening in shopping centres and office parks, offering infusions for depression and chronic pain. Doctors interviewed for this report urged patients to ask about monitoring, the evidence behind each protocol, and what happens after the course of infusions ends. Several clinics advertise packages of six sessions over two weeks, priced well above what most insurers will reimburse, and few publish their outcomes. Pain specialists pointed out that the trials behind these treatments were small and short, that relief often fades, and that repeated dosing carries risks for the bladder and liver. Patients who had tried the infusions described experiences ranging from lasting benefit to none at all, and several said they wished they had been told more before starting. Regulators in two states are now reviewing how such clinics screen patients and whether an anaesthetist must be present, and professional bodies have issued interim guidance within weeks."}
-)";
-
-struct FixtureIndex {
-  TempDir dir;
-  std::string path = dir / "index";
-
-  FixtureIndex() {
-    {
-      std::ofstream out(dir / "near-copies.jsonl");
-      out << kNearCopies;
-    }
-    auto writer = IndexWriter::open(path);
-    REQUIRE(writer);
-    auto vocabulary = std::make_shared<Vocabulary>();
-    REQUIRE(vocabulary->load_core());
-    vocabulary->compile();
-    REQUIRE((*writer)->set_vocabulary(vocabulary));
-    IndexerOptions options;
-    options.threads = 0;
-    Indexer indexer(**writer, options);
-    REQUIRE(indexer.add_input(source_path("fixtures/site")));
-    REQUIRE(indexer.add_input(source_path("fixtures/records/records-sample.jsonl")));
-    REQUIRE(indexer.add_input(source_path("fixtures/records/pubmed-sample.xml")));
-    REQUIRE(indexer.add_input(dir / "near-copies.jsonl"));
-    REQUIRE(indexer.finish());
-  }
-};
-
-FixtureIndex& fixture() {
-  static FixtureIndex index;
-  return index;
-}
-
 Searcher open_searcher() {
-  auto searcher = Searcher::open({fixture().path});
+  auto searcher = Searcher::open({fixture_index().path});
   REQUIRE(searcher);
   return std::move(*searcher);
 }
@@ -273,7 +237,7 @@ TEST_CASE("facet counts equal a brute-force count over the whole match set", "[s
   REQUIRE(results.hits.size() == results.total);
   REQUIRE(results.facets.size() == 5);
 
-  Xapian::Database db(fixture().path);
+  Xapian::Database db(fixture_index().path);
   std::map<std::string, std::map<std::string, uint64_t>> expected;
   for (const auto& hit : results.hits) {
     const Document& d = hit.doc;
