@@ -12,7 +12,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <unordered_map>
 
@@ -23,6 +22,7 @@
 #include "medsearch/schema.h"
 #include "medsearch/text.h"
 #include "medsearch/vocabulary.h"
+#include "query_scan.h"
 
 namespace medsearch {
 
@@ -373,26 +373,6 @@ Xapian::Query evidence_query(std::string_view value, Explanation* explain) {
                       std::end(kEvidenceTypes), value, explain);
 }
 
-// PubMed's date form: "2015:2020[dp]" -> "year:2015..2020", "2019[dp]" ->
-// "year:2019" (also [pdat] and any case).
-std::string rewrite_pubmed_dates(const std::string& query) {
-  static const std::regex kRange(R"((\d{4})\s*:\s*(\d{4})\s*\[(?:dp|pdat)\])", std::regex::icase);
-  static const std::regex kYear(R"((\d{4})\s*\[(?:dp|pdat)\])", std::regex::icase);
-  if (query.find('[') == std::string::npos) return query;
-  std::string out = std::regex_replace(query, kRange, "year:$1..$2");
-  return std::regex_replace(out, kYear, "year:$1");
-}
-
-// The free-text fields of the query (title:, author:), for the explanation.
-std::vector<std::string> text_fields(const std::string& query) {
-  static const std::regex kField(R"re((?:^|[\s(+-])(title|author):("[^"]*"?|[^\s()"]+))re");
-  std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(query.begin(), query.end(), kField);
-       it != std::sregex_iterator(); ++it)
-    out.push_back((*it)[1].str() + ": " + (*it)[2].str());
-  return out;
-}
-
 // The plain words of a query that spelling may correct: not in quotes, not a
 // field or its value, not an operator, letters only, 3 bytes or more.
 struct QueryWord {
@@ -631,12 +611,6 @@ const Xapian::SimpleStopper& english_stopper() {
       "with",  "would",  "you",    "your",  "yours"};
   static const Xapian::SimpleStopper stopper(std::begin(kWords), std::end(kWords));
   return stopper;
-}
-
-// Words only: no quotes, fields, operators, parentheses or wildcards.
-bool is_free_text(const std::string& query) {
-  static const std::regex kStructure(R"re(["():*+]|(^|\s)-|\b(AND|OR|NOT|XOR|NEAR|ADJ)\b)re");
-  return !std::regex_search(query, kStructure);
 }
 
 }  // namespace
@@ -975,22 +949,19 @@ struct Searcher::Impl {
   // processor no quoted values on a weighted field, so it sees only N).
   std::string rewrite_concept_fields(const std::string& text, std::vector<std::string>& terms,
                                      Explanation* explain) const {
-    static const std::regex kField(R"re((^|[\s(+-])concept:(?:"([^"]*)"|([^\s()"]+)))re");
-    if (text.find("concept:") == std::string::npos) return text;
+    std::vector<internal::ConceptField> fields = internal::concept_fields(text);
+    if (fields.empty()) return text;
     std::string out;
-    auto last = text.cbegin();
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), kField);
-         it != std::sregex_iterator(); ++it) {
-      const std::smatch& m = *it;
-      std::string value = m[2].matched ? m[2].str() : m[3].str();
-      out.append(last, m[0].first);
-      out += m[1].str() + "xcid:" + std::to_string(terms.size());
+    size_t last = 0;
+    for (const internal::ConceptField& field : fields) {
+      out.append(text, last, field.begin - last);
+      out.append(field.lead).append("xcid:").append(std::to_string(terms.size()));
       // On its own, as rewrite_concepts' placeholders (concept:crps"x").
-      if (!ends_term(text, static_cast<size_t>(m[0].second - text.begin()))) out += ' ';
-      terms.push_back(concept_field_term(value, explain));
-      last = m[0].second;
+      if (!ends_term(text, field.end)) out += ' ';
+      terms.push_back(concept_field_term(field.value, explain));
+      last = field.end;
     }
-    out.append(last, text.cend());
+    out.append(text, last, std::string::npos);
     return out;
   }
 
@@ -1031,10 +1002,9 @@ struct Searcher::Impl {
                       Explanation* explain) const {
     std::vector<std::string> errors;
     Xapian::QueryParser parser = make_parser(explain, &errors);
-    if (explain) explain->fields = text_fields(text);
+    if (explain) explain->fields = internal::text_fields(text);
     // The placeholder fields are ours: typed by the user, they are words.
-    static const std::regex kPlaceholder(R"re((^|[^A-Za-z0-9_])(xconcept|xcid):)re");
-    std::string typed = std::regex_replace(text, kPlaceholder, "$1$2 ");
+    std::string typed = internal::unfield_placeholders(text);
     std::vector<std::string> concept_terms;
     std::string with_fields = rewrite_concept_fields(typed, concept_terms, explain);
     if (!concept_terms.empty())
@@ -1128,9 +1098,8 @@ struct Searcher::Impl {
       concept_ids.clear();
       explain = Explanation();
       // Plain words: no field names, quotes or operators.
-      static const std::regex kFieldName(R"re([A-Za-z_]+:)re");
       std::string plain;
-      for (char c : std::regex_replace(text, kFieldName, " ")) {
+      for (char c : internal::blank_field_names(text)) {
         bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\'' ||
                     c == '.' || (c & 0x80);
         plain += keep ? c : ' ';
@@ -1367,7 +1336,7 @@ Result<SearchResults> Searcher::search(const std::string& query_text,
 
 Result<SearchResults> Searcher::Impl::run(const std::string& typed, const SearchOptions& options) {
   SearchResults results;
-  std::string text = rewrite_pubmed_dates(typed);
+  std::string text = internal::rewrite_pubmed_dates(typed);
   results.query = typed;
   for (const auto& why : missing)
     results.notes.push_back("partial results: " + why + "; these are from the other shards");
@@ -1457,7 +1426,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
       db.get_doccount() >= kFeedbackMinDocuments) {
     Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
     typed_estimate = top.get_matches_estimated();
-    auto expanded = with_feedback(top, query, filters->empty() && is_free_text(text), widened);
+    auto expanded =
+        with_feedback(top, query, filters->empty() && internal::is_free_text(text), widened);
     if (expanded) {
       query = *expanded;
       enquire = make_enquire(query);
