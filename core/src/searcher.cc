@@ -442,8 +442,10 @@ FacetColumn read_slot_column(const Xapian::Database& db, unsigned slot) {
   column.code.assign(size_t(db.get_lastdocid()) + 1, 0);
   std::unordered_map<std::string, uint32_t> codes;
   for (auto it = db.valuestream_begin(slot); it != db.valuestream_end(slot); ++it) {
-    auto [known, added] = codes.emplace(*it, static_cast<uint32_t>(column.values.size()));
-    if (added) column.values.push_back(*it);
+    // try_emplace looks before it allocates: most values are repeats.
+    std::string value = *it;
+    auto [known, added] = codes.try_emplace(value, static_cast<uint32_t>(column.values.size()));
+    if (added) column.values.push_back(std::move(value));
     column.code[it.get_docid()] = known->second;
   }
   return column;
@@ -467,8 +469,8 @@ FacetColumn read_concept_column(const Xapian::Database& db) {
     for (size_t from = 0; from < value.size();) {
       size_t end = value.find(schema::kConceptSeparator, from);
       if (end == std::string::npos) end = value.size();
-      auto [known, added] = codes.emplace(value.substr(from, end - from),
-                                          static_cast<uint32_t>(column.values.size()));
+      auto [known, added] = codes.try_emplace(value.substr(from, end - from),
+                                              static_cast<uint32_t>(column.values.size()));
       if (added) column.values.push_back(known->first);
       column.codes.push_back(known->second);
       from = end + 1;
