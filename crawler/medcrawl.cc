@@ -160,6 +160,8 @@ int run(int argc, char** argv) {
        "seconds to connect")
       ("max-body-bytes", po::value<size_t>(&options.max_body_bytes)->default_value(options.max_body_bytes),
        "longer bodies are aborted and skipped")
+      ("cacert", po::value<std::string>(&options.ca_file),
+       "PEM file of the certificate authorities trusted for https, instead of the system's")
       ("robots-retry", po::value<double>(&options.robots_retry_seconds)->default_value(60, "60"),
        "seconds before asking again for a robots.txt that was unreachable or 5xx")
       ("progress-interval", po::value<double>(&progress_interval)->default_value(10, "10"),
@@ -222,6 +224,9 @@ int run(int argc, char** argv) {
     return error("--shard must be I/N with 0 <= I < N, e.g. 0/4", kExitUsage);
   }
   if (options.user_agent.empty()) options.user_agent = medsearch::kDefaultUserAgent;
+  if (!options.ca_file.empty() && access(options.ca_file.c_str(), R_OK) != 0) {
+    return error("cannot read --cacert file '" + options.ca_file + "'", kExitUsage);
+  }
   if (!seeds_file.empty() && !read_seeds(seeds_file, urls)) {
     return error("cannot read seeds file '" + seeds_file + "'", kExitUsage);
   }

@@ -236,6 +236,7 @@ class Crawl {
     fetcher.connect_timeout_seconds = options.connect_timeout_seconds;
     fetcher.total_timeout_seconds = options.total_timeout_seconds;
     fetcher.want_content_type = [](std::string_view type) { return is_kept_content_type(type); };
+    fetcher.ca_file = options.ca_file;
     return fetcher;
   }
 
@@ -679,6 +680,7 @@ WarcExchange exchange_of(const FetchResult& result) {
   exchange.response = result.raw_response;
   exchange.ip_address = result.ip_address;
   exchange.date = result.started;
+  exchange.protocol = result.protocol;
   return exchange;
 }
 

@@ -1113,6 +1113,8 @@ Result<WarcLocation> WarcWriter::write_pair(const WarcExchange& exchange,
       {"WARC-Target-URI", exchange.target_uri},
       {"WARC-Concurrent-To", response_id}};
   if (!warcinfo_id_.empty()) request_fields.emplace_back("WARC-Warcinfo-ID", warcinfo_id_);
+  // WARC-Protocol as the IIPC's proposal for it defines (warc-specifications #42).
+  if (!exchange.protocol.empty()) request_fields.emplace_back("WARC-Protocol", exchange.protocol);
   request_fields.emplace_back("Content-Type", "application/http;msgtype=request");
   request_fields.emplace_back("WARC-Block-Digest", warc_sha1_digest(exchange.request));
   request_fields.emplace_back("Content-Length", std::to_string(exchange.request.size()));
@@ -1126,6 +1128,7 @@ Result<WarcLocation> WarcWriter::write_pair(const WarcExchange& exchange,
   if (!exchange.ip_address.empty())
     response_fields.emplace_back("WARC-IP-Address", exchange.ip_address);
   if (!warcinfo_id_.empty()) response_fields.emplace_back("WARC-Warcinfo-ID", warcinfo_id_);
+  if (!exchange.protocol.empty()) response_fields.emplace_back("WARC-Protocol", exchange.protocol);
   response_fields.emplace_back("Content-Type", "application/http;msgtype=response");
   response_fields.emplace_back("WARC-Block-Digest", warc_sha1_digest(exchange.response));
   if (revisit) {

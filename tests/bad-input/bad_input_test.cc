@@ -234,7 +234,7 @@ std::string write_warc(const std::string& dir,
   auto warc = WarcWriter::open(dir);
   REQUIRE(warc);
   for (const auto& [url, response] : responses)
-    REQUIRE(warc->write_exchange({url, "GET / HTTP/1.1\r\n\r\n", response, "", 0}));
+    REQUIRE(warc->write_exchange({url, "GET / HTTP/1.1\r\n\r\n", response, "", 0, ""}));
   return dir + "/crawl-00000.warc.gz";
 }
 

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "fixture_server.h"
+#include "loopback.h"
 #include "medsearch/crawl_scope.h"
 #include "medsearch/fetcher.h"
 #include "medsearch/frontier.h"
@@ -1667,6 +1668,100 @@ TEST_CASE("medcrawl WARC records match what wget --warc-file writes", "[crawl][w
   REQUIRE(theirs.count(pdf) == 1);
   CHECK(ours[pdf] == theirs[pdf]);
   CHECK(ours[pdf] == warc_sha1_digest(read_file(site / "doc.pdf")));
+}
+
+// nghttpd (Debian's nghttp2-server) speaks only HTTP/2, over TLS: a crawl of
+// it shows that medcrawl negotiates HTTP/2 where it is offered, checks the
+// certificate against --cacert, and writes records WARC readers accept.
+TEST_CASE("medcrawl speaks HTTP/2 to an https server that offers it", "[crawl][http2]") {
+  const std::string nghttpd = "/usr/sbin/nghttpd", openssl = "/usr/bin/openssl";
+  REQUIRE(access(nghttpd.c_str(), X_OK) == 0);  // installed by scripts/setup-deps
+  REQUIRE(access(openssl.c_str(), X_OK) == 0);
+  TempDir tls, site, out;
+  auto made =
+      run_process({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                   "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                   "-keyout", tls / "key.pem", "-out", tls / "cert.pem"});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  write_site(site, {{"index.html", page("Home", {"/a.html", "/private/p.html"})},
+                    {"a.html", page("Ketamine infusions", {"/"})},
+                    {"private/p.html", page("Private", {})},
+                    {"robots.txt", "User-agent: *\nDisallow: /private/\n"}});
+  const int port = testing::free_port();
+  BackgroundProcess server({nghttpd, "--htdocs=" + site.path(), "-a", "127.0.0.1",
+                            std::to_string(port), tls / "key.pem", tls / "cert.pem"},
+                           tls / "nghttpd.log");
+  for (int i = 0; i < 100 && !testing::accepts_connections(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  INFO(read_file(tls / "nghttpd.log"));
+  REQUIRE(testing::accepts_connections(port));
+  const std::string origin = "https://127.0.0.1:" + std::to_string(port);
+
+  SECTION("a certificate it cannot verify fails the transfers, and nothing is archived") {
+    auto result = run_process(medcrawl_argv(out, {origin + "/"}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto frontier = Frontier::open(out / "frontier.sqlite");
+    REQUIRE(frontier.ok());
+    auto entries = frontier->entries();
+    REQUIRE(entries.ok());
+    for (const auto& entry : *entries) CHECK(entry.state != UrlState::kFetched);
+    CHECK(warc_responses(out.path()).empty());
+  }
+
+  SECTION("with --cacert the site is crawled over HTTP/2") {
+    auto result = run_process(medcrawl_argv(out, {"--cacert", tls / "cert.pem", origin + "/"}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto frontier = Frontier::open(out / "frontier.sqlite");
+    REQUIRE(frontier.ok());
+    auto entries = frontier->entries();
+    REQUIRE(entries.ok());
+    std::map<std::string, FrontierEntry> by_url;
+    for (auto& entry : *entries) by_url[entry.url] = entry;
+    CHECK(by_url[origin + "/"].state == UrlState::kFetched);
+    CHECK(by_url[origin + "/a.html"].state == UrlState::kFetched);
+    CHECK(by_url[origin + "/a.html"].http_status == 200);
+    CHECK(by_url[origin + "/private/p.html"].reason == "robots");
+
+    // Every request and response record says h2, in HTTP/1.1 syntax.
+    auto reader = WarcReader::open(out / "warc/crawl-00000.warc.gz");
+    REQUIRE(reader.ok());
+    int exchanges = 0;
+    while (true) {
+      auto record = reader->next();
+      REQUIRE(record.ok());
+      if (!*record) break;
+      const std::string type = (*record)->header("WARC-Type");
+      if (type == "warcinfo") continue;
+      INFO(type << " " << (*record)->header("WARC-Target-URI"));
+      CHECK((*record)->header("WARC-Protocol") == "h2");
+      const std::string& block = (*record)->block;
+      const std::string first_line = block.substr(0, block.find("\r\n"));
+      if (type == "request") {
+        CHECK(first_line.size() > 9);
+        CHECK(first_line.substr(first_line.size() - 9) == " HTTP/1.1");
+        continue;
+      }
+      REQUIRE(type == "response");
+      CHECK(first_line.rfind("HTTP/1.1 ", 0) == 0);
+      if ((*record)->header("WARC-Target-URI") == origin + "/a.html") {
+        auto http = parse_http_response(block);
+        REQUIRE(http.ok());
+        CHECK(http->status == 200);
+        CHECK(http->body == read_file(site / "a.html"));
+      }
+      ++exchanges;
+    }
+    CHECK(exchanges == 3);  // robots.txt, / and /a.html
+    // The independent reader accepts the records.
+    std::set<std::string> read;
+    for (const auto& record : independent_warc_read(out.path()))
+      if (record.type == "response") read.insert(record.uri + " " + record.status);
+    CHECK(read == std::set<std::string>{origin + "/ 200", origin + "/a.html 200",
+                                        origin + "/robots.txt 200"});
+  }
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ TEST_CASE("PubMed XML inside a WARC is indexed article by article", "[indexer]")
                            std::to_string(xml.size()) + "\r\n\r\n" + xml;
     REQUIRE(warc->write_exchange(
         {"https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?db=pubmed&id=1",
-         "GET /entrez/eutils/efetch.fcgi HTTP/1.1\r\n\r\n", response, "", 0}));
+         "GET /entrez/eutils/efetch.fcgi HTTP/1.1\r\n\r\n", response, "", 0, ""}));
   }
   std::string db = dir / "index";
   ProcessResult r = medindex({"--db", db, dir / "crawl"});
@@ -115,7 +115,7 @@ TEST_CASE("noindex pages and sitemaps stay out, gzipped PubMed answers come in",
                         const std::string& body) {
       std::string response = "HTTP/1.1 200 OK\r\n" + headers +
                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-      REQUIRE(warc->write_exchange({url, "GET / HTTP/1.1\r\n\r\n", response, "", 0}));
+      REQUIRE(warc->write_exchange({url, "GET / HTTP/1.1\r\n\r\n", response, "", 0, ""}));
     };
     exchange("https://clinic.test/hidden", "Content-Type: text/html\r\nX-Robots-Tag: noindex\r\n",
              page);
@@ -237,7 +237,7 @@ TEST_CASE("pages the crawl found gone are deleted; a torn WARC costs one record"
     auto warc = WarcWriter::open(dir / "crawl1");
     REQUIRE(warc);
     REQUIRE(warc->write_exchange({"http://clinic.test/hours", "GET /hours HTTP/1.1\r\n\r\n",
-                                  http_response(200, page), "", 0}));
+                                  http_response(200, page), "", 0, ""}));
   }
   std::string db = dir / "index";
   REQUIRE(medindex({"--db", db, dir / "crawl1"}).exit_code == 0);
@@ -247,7 +247,7 @@ TEST_CASE("pages the crawl found gone are deleted; a torn WARC costs one record"
     auto warc = WarcWriter::open(dir / "crawl2");
     REQUIRE(warc);
     REQUIRE(warc->write_exchange({"http://clinic.test/hours", "GET /hours HTTP/1.1\r\n\r\n",
-                                  http_response(404, "gone"), "", 0}));
+                                  http_response(404, "gone"), "", 0, ""}));
   }
   ProcessResult r = medindex({"--db", db, dir / "crawl2"});
   INFO(r.err);

@@ -47,6 +47,7 @@ struct CrawlOptions {
   int concurrency = 16;            // transfers at once (at most one per host)
   std::string user_agent = kDefaultUserAgent;
   size_t max_body_bytes = 10 * 1024 * 1024;
+  std::string ca_file;  // PEM file of the CAs trusted for https; "": the system's
   double connect_timeout_seconds = 15;
   double total_timeout_seconds = 120;
   uint64_t warc_max_file_bytes = 1000ull * 1000 * 1000;  // WARC files roll over past this

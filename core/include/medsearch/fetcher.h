@@ -35,6 +35,9 @@ struct FetcherOptions {
   // returning false aborts the transfer early (unwanted types are not downloaded).
   // Not called for redirects and error statuses. Empty: every type is wanted.
   std::function<bool(std::string_view content_type)> want_content_type;
+  // Certificate authorities trusted for https (a PEM file), instead of the
+  // system's: for an intranet's own CA, and for tests. Empty: the system's.
+  std::string ca_file;
 };
 
 // Per-request choices for Fetcher::start().
@@ -76,8 +79,13 @@ struct FetchResult {
   std::string raw_request;   // request line and headers as sent
   std::string raw_response;  // status line, headers and body as received
   std::string ip_address;    // of the server, if connected
-  std::time_t started = 0;   // when the request was started
-  double seconds = 0;        // total transfer time
+  // "h2" when the exchange was HTTP/2 (https servers that offer it), "" for
+  // HTTP/1.x. raw_request and raw_response are then written in HTTP/1.1
+  // syntax (request line and status line say HTTP/1.1), as WARC readers
+  // expect; see docs/crawler.md.
+  std::string protocol;
+  std::time_t started = 0;  // when the request was started
+  double seconds = 0;       // total transfer time
 
   bool ok() const { return error.empty(); }
   // The first header called `name` (case-insensitive); "" if absent.

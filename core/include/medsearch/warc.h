@@ -130,6 +130,10 @@ struct WarcExchange {
   std::string response;    // status line, headers and body as received
   std::string ip_address;  // of the server; may be empty
   std::time_t date = 0;    // when the response began; 0: now
+  // The HTTP protocol when it was not HTTP/1.x ("h2"): written as a
+  // WARC-Protocol field on both records. The messages themselves are in
+  // HTTP/1.1 syntax.
+  std::string protocol;
 };
 
 // What a revisit record refers to (WARC 1.1 section 6.7).
