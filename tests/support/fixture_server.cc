@@ -70,11 +70,38 @@ FixtureServer::~FixtureServer() { stop(); }
 
 httplib::Server& FixtureServer::http() { return *server_; }
 
+void FixtureServer::set_keep_alive_max(size_t count) { server_->set_keep_alive_max_count(count); }
+
+void FixtureServer::set_cache_files(bool cache) { cache_files_ = cache; }
+
 void FixtureServer::start(int port, const std::string& address) {
   address_ = address;
   auto routes = load_routes(routes_file_);
   std::filesystem::path root = std::filesystem::canonical(root_);
-  server_->Get(".*", [root, routes](const httplib::Request& req, httplib::Response& res) {
+  struct File {
+    std::string body, type;
+  };
+  // With caching, every file below the root, read now, by request path (a
+  // directory's index.html under "/dir/" and "/dir" too); read-only from here.
+  auto files = std::make_shared<std::map<std::string, File>>();
+  if (cache_files_) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+      if (!entry.is_regular_file()) continue;
+      File file;
+      if (!read_file(entry.path(), file.body)) continue;
+      file.type = content_type_for(entry.path());
+      std::string path = "/" + entry.path().lexically_relative(root).generic_string();
+      if (entry.path().filename() == "index.html") {
+        std::string dir = path.substr(0, path.size() - std::string("index.html").size());
+        (*files)[dir] = file;
+        if (dir.size() > 1) (*files)[dir.substr(0, dir.size() - 1)] = file;
+      }
+      (*files)[path] = std::move(file);
+    }
+  }
+  const bool cached = cache_files_;
+  server_->Get(".*", [root, routes, files, cached](const httplib::Request& req,
+                                                   httplib::Response& res) {
     if (auto it = routes.find(req.path); it != routes.end()) {
       res.status = it->second.status;
       if (!it->second.location.empty()) res.set_header("Location", it->second.location);
@@ -82,19 +109,28 @@ void FixtureServer::start(int port, const std::string& address) {
                       "text/html; charset=utf-8");
       return;
     }
-    std::filesystem::path path = root / std::filesystem::path(req.path).relative_path();
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) path /= "index.html";
-    std::filesystem::path resolved = std::filesystem::weakly_canonical(path, ec);
-    std::string body;
-    bool inside = !ec && resolved.string().rfind(root.string(), 0) == 0;
-    if (!inside || !std::filesystem::is_regular_file(resolved, ec) || !read_file(resolved, body)) {
+    std::string body, type;
+    if (cached) {
+      auto it = files->find(req.path);
+      if (it != files->end()) {
+        body = it->second.body;
+        type = it->second.type;
+      }
+    } else {
+      std::filesystem::path path = root / std::filesystem::path(req.path).relative_path();
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec)) path /= "index.html";
+      std::filesystem::path resolved = std::filesystem::weakly_canonical(path, ec);
+      bool inside = !ec && resolved.string().rfind(root.string(), 0) == 0;
+      if (inside && std::filesystem::is_regular_file(resolved, ec) && read_file(resolved, body))
+        type = content_type_for(resolved);
+    }
+    if (type.empty()) {
       res.status = 404;
       res.set_content("<html><head><title>Not found</title></head><body>Not found</body></html>",
                       "text/html; charset=utf-8");
       return;
     }
-    std::string type = content_type_for(resolved);
     // Pages, sitemaps and robots.txt need absolute URLs although the port is
     // chosen at start: files write %ORIGIN% and the server fills it in.
     if (type.rfind("text/", 0) == 0 || type.find("xml") != std::string::npos) {

@@ -41,6 +41,15 @@ class FixtureServer {
   // registered here take precedence over the files.
   httplib::Server& http();
 
+  // Before start(): answer at most `count` requests on one connection before
+  // closing it (cpp-httplib's default is 5; Apache's is 100, nginx's 1,000).
+  void set_keep_alive_max(size_t count);
+  // Before start(): read every file below the root into memory at start, so
+  // that requests cost no file system calls (for benchmarks, where the server
+  // shares the machine with the client being measured; files added or
+  // changed while serving are then not seen).
+  void set_cache_files(bool cache);
+
   // Binds `address` (a loopback address such as 127.0.0.1 or 127.0.0.2) on
   // `port` (0: a free port) and serves on a background thread.
   void start(int port = 0, const std::string& address = "127.0.0.1");
@@ -61,6 +70,7 @@ class FixtureServer {
   std::string address_ = "127.0.0.1";
   mutable std::mutex mutex_;
   std::vector<RequestLogEntry> log_;
+  bool cache_files_ = false;
 };
 
 }  // namespace medsearch::testing

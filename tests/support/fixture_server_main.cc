@@ -13,6 +13,8 @@
 int main(int argc, char** argv) {
   std::string root = "fixtures/site", routes, port_file, address = "127.0.0.1";
   int port = 0;
+  size_t keep_alive_max = 0;  // 0: cpp-httplib's default
+  bool cache = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto next = [&]() -> std::string {
@@ -32,10 +34,14 @@ int main(int argc, char** argv) {
       address = next();
     else if (arg == "--port-file")
       port_file = next();
+    else if (arg == "--keep-alive-max")
+      keep_alive_max = std::stoul(next());
+    else if (arg == "--cache")
+      cache = true;
     else if (arg == "--help") {
       std::cout
           << "usage: fixture-server [--root DIR] [--routes FILE] [--address 127.0.0.X] [--port N] "
-             "[--port-file FILE]\n";
+             "[--port-file FILE] [--keep-alive-max N] [--cache]\n";
       return 0;
     } else {
       std::cerr << "fixture-server: error: unknown option " << arg << "\n";
@@ -49,6 +55,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the server thread inherits the mask
   try {
     medsearch::testing::FixtureServer server(root, routes);
+    if (keep_alive_max > 0) server.set_keep_alive_max(keep_alive_max);
+    server.set_cache_files(cache);
     server.start(port, address);
     std::cout << server.port() << std::endl;
     if (!port_file.empty()) std::ofstream(port_file) << server.port() << "\n";
