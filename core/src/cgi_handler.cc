@@ -629,6 +629,7 @@ struct CgiHandler::Impl {
                         : results.total_exact ? format_count(results.total) +
                                                     (results.total == 1 ? " result" : " results")
                                               : "About " + format_count(results.total) + " results";
+    if (results.related > 0) count += ", and about " + format_count(results.related) + " related";
     data.text("count_text", count);
     if (first > 0) data.text("range_text", format_count(first) + "–" + format_count(last));
     char timing[32];
@@ -679,7 +680,9 @@ struct CgiHandler::Impl {
     data.flag("has_hits", !hits.empty());
     data.list("hits", std::move(hits));
 
-    uint64_t pages_total = (results.total + config.per_page - 1) / config.per_page;
+    // The related documents are ranked after (or among) the matches: pages go on to them.
+    uint64_t pages_total =
+        (results.total + results.related + config.per_page - 1) / config.per_page;
     uint32_t last_page = static_cast<uint32_t>(std::clamp<uint64_t>(pages_total, 1, kCgiMaxPage));
     add_pagination(data, request, params, last_page);
 

@@ -79,6 +79,7 @@ std::string results_to_json(const SearchResults& results) {
   w.key("parsed").value(results.parsed);
   w.key("total").value(results.total);
   w.key("total_exact").value(results.total_exact);
+  w.key("related").value(results.related);
   w.key("suggestion").value(results.suggestion);
   w.key("corrected_from").value(results.corrected_from);
   w.key("notes").value(results.notes);
@@ -207,7 +208,9 @@ std::string results_to_text(const SearchResults& results, bool color, bool expla
                          ? "documents like " + results.explain.like
                          : "\"" + results.query + "\"";
   out += (results.total_exact ? "" : "About ") + std::to_string(results.total) + " results for " +
-         what + "\n\n";
+         what;
+  if (results.related > 0) out += ", and about " + std::to_string(results.related) + " related";
+  out += "\n\n";
   for (const auto& hit : results.hits) {
     const Document& d = hit.doc;
     char score[32];

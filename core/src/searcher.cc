@@ -1419,6 +1419,7 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   const Xapian::Query matched = query;
   bool widened = false;                 // the feedback terms match documents the query does not
   Xapian::doccount typed_estimate = 0;  // matches of `matched`, estimated by the feedback
+  bool typed_exact = false;             // ... and counted exactly
   // The first results of the query as typed when feedback reranks them:
   // snippets are chosen and marked by the words asked for (and their
   // concepts), not by the feedback's. An MSet reads its query from its
@@ -1428,6 +1429,7 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
       db.get_doccount() >= kFeedbackMinDocuments) {
     Xapian::MSet top = enquire.get_mset(0, kFeedbackDocs);
     typed_estimate = top.get_matches_estimated();
+    typed_exact = top.get_matches_lower_bound() == top.get_matches_upper_bound();
     auto expanded =
         with_feedback(top, query, filters->empty() && internal::is_free_text(text), widened);
     if (expanded) {
@@ -1440,6 +1442,14 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, 100);
   results.total = mset.get_matches_estimated();
   results.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+  // Widened, the list goes on past the documents that have the words: the
+  // count stays that of the query as typed (as the facets count it), and the
+  // rest are counted as related.
+  const uint64_t ranked = results.total;
+  if (widened) {
+    results.total = typed_estimate;
+    results.total_exact = typed_exact;
+  }
 
   if (!options.facets.empty() && xapian_spies) {
     // Shards: a ValueCountMatchSpy per facet, merged by Xapian; the concept
@@ -1455,10 +1465,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
       counter.add_matchspy(spies.back().get());
     }
     counter.get_mset(0, 0, db.get_doccount());
-    if (!widened) {
-      results.total = spies.front()->get_total();
-      results.total_exact = true;
-    }
+    results.total = spies.front()->get_total();
+    results.total_exact = true;
     for (size_t i = 0; i < options.facets.size(); ++i) {
       const std::string& name = options.facets[i];
       std::map<std::string, uint64_t> counts;
@@ -1505,10 +1513,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     counter.set_weighting_scheme(Xapian::BoolWeight());
     counter.add_matchspy(&spy);
     counter.get_mset(0, 0, db.get_doccount());
-    if (!widened) {
-      results.total = spy.documents();
-      results.total_exact = true;
-    }
+    results.total = spy.documents();
+    results.total_exact = true;
     for (size_t i = 0; i < options.facets.size(); ++i) {
       const std::string& name = options.facets[i];
       Facet facet = spy.facet(i, name, options.facet_values);
@@ -1516,6 +1522,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
       results.facets.push_back(std::move(facet));
     }
   }
+
+  if (widened && ranked > results.total) results.related = ranked - results.total;
 
   // The query's concepts, whole, to highlight their variants in snippets.
   std::optional<Vocabulary> highlighter;

@@ -71,4 +71,39 @@ const FixtureIndex& fixture_index() {
   return index;
 }
 
+const FixtureIndex& feedback_index() {
+  static FixtureIndex index;
+  static const bool built = [] {
+    auto writer = IndexWriter::open(index.path);
+    REQUIRE(writer);
+    auto doc = [](const std::string& id, const std::string& title, const std::string& text) {
+      Document d;
+      d.id = d.url = "https://feedback.test/" + id;
+      d.title = title;
+      d.text = text;
+      d.type = "research";
+      return d;
+    };
+    // Filler: 1,200 documents on other subjects, so that feedback is used.
+    const char* topics[] = {"asthma inhaler airway", "knee cartilage surgery", "statin cholesterol",
+                            "sleep apnoea snoring", "vitamin deficiency diet"};
+    for (int i = 0; i < 1200; ++i)
+      REQUIRE((*writer)->put(doc("filler" + std::to_string(i), "Report " + std::to_string(i),
+                                 std::string(topics[i % 5]) + " outcomes in cohort " +
+                                     std::to_string(i) + " with follow up")));
+    for (int i = 0; i < 5; ++i)
+      REQUIRE((*writer)->put(doc("z" + std::to_string(i), "Zolmitriptan trial " + std::to_string(i),
+                                 "zolmitriptan for migraine with aura: triptan response, "
+                                 "photophobia and nausea, batch " +
+                                     std::to_string(i))));
+    REQUIRE((*writer)->put(doc("target", "Aura and photophobia",
+                               "triptan response in migraine with aura, photophobia and "
+                               "nausea at two hours")));
+    REQUIRE((*writer)->commit());
+    return true;
+  }();
+  (void)built;
+  return index;
+}
+
 }  // namespace medsearch::testing

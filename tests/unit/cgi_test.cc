@@ -367,6 +367,32 @@ TEST_CASE("Pages are clamped and offset by the configured page size", "[cgi]") {
   CHECK_FALSE(contains(far.body, "page=5000"));
 }
 
+TEST_CASE("The count is of the query's matches; the feedback's additions are related",
+          "[cgi][feedback]") {
+  CgiConfig config = test_config();
+  config.indexes = {feedback_index().path};
+  config.facets = {"type"};
+  auto made = CgiHandler::create(config);
+  INFO((made ? "" : made.error()));
+  REQUIRE(made);
+  CgiRequest request;
+  request.method = "GET";
+  request.query_string = "q=zolmitriptan";
+  request.script_name = "/cgi-bin/medsearch.cgi";
+  CgiResponse page = made->handle(request);
+  INFO(page.body);
+  REQUIRE(page.status == 200);
+  // Five documents have the word (and the facet says so); the page shows
+  // five results per page, and the pages go on to the related documents.
+  CHECK(contains(page.body, "5 results, and about "));
+  CHECK(contains(page.body, " related, showing 1–5"));
+  CHECK(contains(page.body, "rel=\"next\""));
+  request.query_string = "q=zolmitriptan&format=json";
+  auto json = json_body(made->handle(request));
+  CHECK(number(json, "total") == 5);
+  CHECK(number(json, "related") >= 1);
+}
+
 TEST_CASE("format=json is exactly the JSON of medsearch --format json", "[cgi]") {
   CgiResponse r = get("q=ketamine+depression&sort=-date&type=clinic&format=json");
   CHECK(r.status == 200);

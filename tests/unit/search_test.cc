@@ -14,6 +14,7 @@
 
 #include "medsearch/index_writer.h"
 #include "medsearch/indexer.h"
+#include "medsearch/output.h"
 #include "medsearch/schema.h"
 #include "medsearch/searcher.h"
 #include "medsearch/text.h"
@@ -513,36 +514,7 @@ TEST_CASE("malformed queries never fail or crash, and always say something",
 
 TEST_CASE("pseudo-relevance feedback finds documents without the query's words",
           "[search][feedback]") {
-  TempDir dir;
-  std::string path = dir / "index";
-  {
-    auto writer = IndexWriter::open(path);
-    REQUIRE(writer);
-    auto doc = [](const std::string& id, const std::string& title, const std::string& text) {
-      Document d;
-      d.id = d.url = "https://feedback.test/" + id;
-      d.title = title;
-      d.text = text;
-      d.type = "research";
-      return d;
-    };
-    // Filler: 1,200 documents on other subjects, so that feedback is used.
-    const char* topics[] = {"asthma inhaler airway", "knee cartilage surgery", "statin cholesterol",
-                            "sleep apnoea snoring", "vitamin deficiency diet"};
-    for (int i = 0; i < 1200; ++i)
-      REQUIRE((*writer)->put(doc("filler" + std::to_string(i), "Report " + std::to_string(i),
-                                 std::string(topics[i % 5]) + " outcomes in cohort " +
-                                     std::to_string(i) + " with follow up")));
-    for (int i = 0; i < 5; ++i)
-      REQUIRE((*writer)->put(doc("z" + std::to_string(i), "Zolmitriptan trial " + std::to_string(i),
-                                 "zolmitriptan for migraine with aura: triptan response, "
-                                 "photophobia and nausea, batch " +
-                                     std::to_string(i))));
-    REQUIRE((*writer)->put(doc("target", "Aura and photophobia",
-                               "triptan response in migraine with aura, photophobia and "
-                               "nausea at two hours")));
-    REQUIRE((*writer)->commit());
-  }
+  const std::string& path = feedback_index().path;
   auto searcher = Searcher::open({path});
   REQUIRE(searcher);
   auto found = [&](const SearchResults& r) {
@@ -575,11 +547,33 @@ TEST_CASE("pseudo-relevance feedback finds documents without the query's words",
     else
       CHECK(marks == "zolmitriptan ");
   }
+  // The count is of the documents with the word, as the facets count them;
+  // the ones the feedback adds are counted apart, as related.
+  CHECK(plain->total == 5);
+  CHECK(plain->related == 0);
+  CHECK(expanded->total == 5);
+  CHECK(expanded->total_exact);
+  CHECK(expanded->related >= 1);
+  SearchOptions faceted;
+  faceted.facets = {"type"};
+  auto counted = searcher->search("zolmitriptan", faceted);
+  REQUIRE(counted);
+  CHECK(counted->total == 5);
+  CHECK(counted->total_exact);
+  CHECK(counted->related == expanded->related);
+  REQUIRE(counted->facets.size() == 1);
+  REQUIRE(counted->facets[0].values.size() == 1);
+  CHECK(counted->facets[0].values[0].count == 5);
+  CHECK(results_to_text(*counted, false).find("5 results for \"zolmitriptan\", and about ") !=
+        std::string::npos);
+  CHECK(results_to_json(*counted).find("\"related\":" + std::to_string(counted->related)) !=
+        std::string::npos);
   // With a field or an operator, feedback only reorders: nothing new.
   auto structured = searcher->search("title:zolmitriptan", with);
   REQUIRE(structured);
   CHECK_FALSE(found(*structured));
   CHECK(structured->total == 5);
+  CHECK(structured->related == 0);
 }
 
 TEST_CASE("a damaged index is reported at once, not retried as if a writer were committing",

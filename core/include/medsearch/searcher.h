@@ -116,8 +116,13 @@ struct SearchHit {
 struct SearchResults {
   std::string query;   // as run (the correction, when auto-corrected)
   std::string parsed;  // how the query was understood (Xapian's description)
-  uint64_t total = 0;  // number of matches (exact when facets were counted)
+  // Documents matching the query as typed, filters included (exact when
+  // facets were counted): what the facets count.
+  uint64_t total = 0;
   bool total_exact = false;
+  // Documents the feedback's terms rank after or among them without matching
+  // the query as typed (an estimate); 0 when the feedback only reorders.
+  uint64_t related = 0;
   std::string suggestion;      // "Did you mean": a corrected query, or empty
   std::string corrected_from;  // the query as typed, when auto-corrected
   Explanation explain;
