@@ -96,6 +96,9 @@ const FixtureIndex& feedback_index() {
                                  "zolmitriptan for migraine with aura: triptan response, "
                                  "photophobia and nausea, batch " +
                                      std::to_string(i))));
+    // Shares only function words ("and", "for") with the documents above.
+    REQUIRE((*writer)->put(
+        doc("decoy", "Lunch menu", "apples and pears for lunch, and bread and tea for later")));
     REQUIRE((*writer)->put(doc("target", "Aura and photophobia",
                                "triptan response in migraine with aura, photophobia and "
                                "nausea at two hours")));

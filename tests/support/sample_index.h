@@ -30,11 +30,12 @@ struct FixtureIndex {
 };
 const FixtureIndex& fixture_index();
 
-// An index large enough for pseudo-relevance feedback (1,206 documents):
+// An index large enough for pseudo-relevance feedback (1,207 documents):
 // 1,200 on other subjects, five "Zolmitriptan trial N" about zolmitriptan
-// for migraine with aura, and https://feedback.test/target, about the same
-// without the word (found only through the feedback). Built once per test
-// process, on first use.
+// for migraine with aura, https://feedback.test/target, about the same
+// without the word (found only through the feedback), and .../decoy, which
+// shares only function words with them. Built once per test process, on
+// first use.
 const FixtureIndex& feedback_index();
 
 }  // namespace medsearch::testing

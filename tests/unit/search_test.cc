@@ -530,6 +530,11 @@ TEST_CASE("pseudo-relevance feedback finds documents without the query's words",
   REQUIRE(plain);
   CHECK_FALSE(found(*plain));
   CHECK(found(*expanded));
+  // Function words are never feedback terms: "and" and "for" are in every
+  // top document and rare elsewhere, but say nothing of the subject.
+  CHECK(std::none_of(expanded->hits.begin(), expanded->hits.end(), [](const SearchHit& h) {
+    return h.doc.url == "https://feedback.test/decoy";
+  }));
   // The documents with the word still come first.
   REQUIRE(expanded->hits.size() >= 6);
   for (size_t i = 0; i < 5; ++i)
