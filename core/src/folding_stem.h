@@ -5,7 +5,9 @@
 
 #include <xapian.h>
 
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "medsearch/spelling.h"
@@ -34,5 +36,48 @@ class FoldingStemImplementation : public Xapian::StemImplementation {
 
 // A new Xapian::Stem using the folding stemmer (Xapian takes ownership).
 inline Xapian::Stem folding_stemmer() { return Xapian::Stem(new FoldingStemImplementation); }
+
+// The folding stemmer for the snippets of one query. Xapian stems every word
+// of a result's text to compare it with the query's stemmed terms. The
+// English (Porter2) stemmer changes only the end of a word longer than three
+// letters, and spelling folding keeps a word's first two letters too, but
+// for "ae"/"oe" among them ("haem" -> "hem", "oedema" -> "edema") and
+// "sceptic" -> "skeptic". So a longer word that starts like none of the
+// query's terms, and is not one of those, cannot match one: it is returned
+// as it is, neither folded nor stemmed. The snippets are the same; the
+// stemmer was most of their cost in a CGI process, where no stem is cached
+// yet.
+class SnippetStemImplementation : public Xapian::StemImplementation {
+ public:
+  // `starts`: the first two bytes of each of the query's terms, stemmed
+  // ("Z" prefix removed) or not.
+  SnippetStemImplementation(Xapian::Stem stemmer, std::set<std::string> starts)
+      : stemmer_(std::move(stemmer)), starts_(std::move(starts)) {}
+  std::string operator()(const std::string& word) override {
+    if (word.size() > 3 && !starts_.count(word.substr(0, 2)) && !folds_start(word)) return word;
+    return stemmer_(word);
+  }
+  std::string get_description() const override { return "medsearch snippet folding english"; }
+
+ private:
+  // Whether spelling folding may change the first two letters of `word`.
+  static bool folds_start(std::string_view word) {
+    auto digraph = [](std::string_view two) { return two == "ae" || two == "oe"; };
+    return digraph(word.substr(0, 2)) || digraph(word.substr(1, 2)) || word.substr(0, 4) == "scep";
+  }
+  Xapian::Stem stemmer_;
+  std::set<std::string> starts_;
+};
+
+// The snippet stemmer for `query`'s terms (see SnippetStemImplementation).
+inline Xapian::Stem snippet_stemmer(const Xapian::Stem& stemmer, const Xapian::Query& query) {
+  std::set<std::string> starts;
+  for (auto it = query.get_unique_terms_begin(); it != query.get_unique_terms_end(); ++it) {
+    std::string_view term = *it;
+    if (!term.empty() && term[0] == 'Z') term.remove_prefix(1);
+    starts.emplace(term.substr(0, 2));
+  }
+  return Xapian::Stem(new SnippetStemImplementation(stemmer, std::move(starts)));
+}
 
 }  // namespace medsearch::internal

@@ -1532,6 +1532,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   std::optional<Vocabulary> highlighter;
   if (!concept_ids.empty() && vocabulary && !mset.empty())
     highlighter = vocabulary->with_concepts({concept_ids.begin(), concept_ids.end()});
+  const Xapian::MSet& marker = typed_top ? *typed_top : mset;  // its query marks snippets
+  const Xapian::Stem snippet_stem = internal::snippet_stemmer(stemmer, typed_top ? matched : query);
   uint32_t rank = options.offset;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     SearchHit hit;
@@ -1542,10 +1544,9 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     Xapian::Document xdoc = it.get_document();
     hit.doc = schema::decode_document_data(xdoc.get_data());
     // One line: paragraph breaks in the stored text are layout, not content.
-    const Xapian::MSet& marker = typed_top ? *typed_top : mset;
-    hit.snippet = collapse_whitespace(marker.snippet(hit.doc.text, options.snippet_bytes, stemmer,
-                                                     Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>",
-                                                     "</mark>", "…"));
+    hit.snippet = collapse_whitespace(marker.snippet(hit.doc.text, options.snippet_bytes,
+                                                     snippet_stem, Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                                     "<mark>", "</mark>", "…"));
     if (highlighter) {
       // Only the query's concepts the document holds (its concepts slot
       // lists them all) can be marked: a document found through other words

@@ -1,6 +1,17 @@
 #include "medsearch/spelling.h"
 
+#include <xapian.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "folding_stem.h"
+#include "process.h"
 
 using namespace medsearch;
 
@@ -250,4 +261,52 @@ TEST_CASE("fold_spelling_in_place reports whether the word changed", "[spelling]
   CHECK(word == "tumors");
   std::string short_word = "ms";
   CHECK_FALSE(fold_spelling_in_place(short_word));
+}
+
+// The snippet stemmer (core/src/folding_stem.h) skips stemming words that
+// cannot match the query. It must match exactly the words the full folding
+// stemmer matches: every word of the fixture site, British spellings whose
+// first letters fold ("haem", "oedema", "sceptic"...), against query terms
+// made from those same words.
+TEST_CASE("the snippet stemmer matches exactly what the folding stemmer matches",
+          "[spelling][snippets]") {
+  std::vector<std::string> words = {
+      "haemorrhage", "hemorrhage", "oedema",    "edema",   "oesophagus", "esophagus",  "aetiology",
+      "etiology",    "paediatric", "pediatric", "foetal",  "fetal",      "caesarean",  "cesarean",
+      "faecal",      "fecal",      "coeliac",   "celiac",  "naevus",     "nevus",      "sceptical",
+      "skeptical",   "anaemia",    "anemia",    "tumours", "tumors",     "randomised", "randomized",
+      "centre",      "center",     "pains",     "pain",    "ketamine",   "ketamines",  "aemia",
+      "emia",        "dying",      "die",       "skies",   "sky",        "news",       "ugly"};
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(
+           medsearch::testing::source_path("fixtures/site"))) {
+    if (entry.path().extension() != ".html") continue;
+    std::string text = medsearch::testing::read_file(entry.path().string()), word;
+    for (char c : text + " ") {
+      if (std::isalpha(static_cast<unsigned char>(c))) {
+        word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      } else if (!word.empty()) {
+        words.push_back(std::move(word));
+        word.clear();
+      }
+    }
+  }
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  REQUIRE(words.size() > 500);
+  Xapian::Stem full = internal::folding_stemmer();
+  // Queries of a few words each, taken across the list.
+  for (size_t start = 0; start < words.size(); start += 37) {
+    std::vector<Xapian::Query> terms;
+    std::set<std::string> stems;
+    for (size_t k = start; k < words.size() && k < start + 3; ++k) {
+      stems.insert(full(words[k]));
+      terms.emplace_back("Z" + full(words[k]));
+    }
+    Xapian::Query query(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    Xapian::Stem snippet = internal::snippet_stemmer(full, query);
+    for (const std::string& w : words) {
+      INFO("word " << w << ", query " << query.get_description());
+      CHECK(stems.count(snippet(w)) == stems.count(full(w)));
+    }
+  }
 }
