@@ -575,30 +575,6 @@ class FacetCountSpy : public Xapian::MatchSpy {
   uint64_t documents_ = 0;
 };
 
-const Xapian::SimpleStopper& english_stopper();
-
-// Terms worth expanding a query with: words (3 letters or more, not numbers,
-// not function words) and concepts, and with `stems` also stemmed words; never boolean or field
-// terms. "More like this" takes stems too; feedback does not, so that a
-// word and its stem do not count twice beside the query's own.
-// Terms of `query` itself are left out (as Enquire::get_eset does).
-class ExpansionTermDecider : public Xapian::ExpandDecider {
- public:
-  ExpansionTermDecider(bool stems, const Xapian::Query& query)
-      : stems_(stems), query_terms_(query.get_unique_terms_begin(), query.get_unique_terms_end()) {}
-  bool operator()(const std::string& term) const override {
-    if (term.empty() || query_terms_.count(term)) return false;
-    if (term[0] >= 'a' && term[0] <= 'z')
-      return term.size() >= 3 && !all_digits(term) && !english_stopper()(term);
-    if (term[0] == 'Z') return stems_ && term.size() >= 4;
-    return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
-  }
-
- private:
-  bool stems_;
-  std::set<std::string> query_terms_;
-};
-
 // English function words, left out of queries unless quoted or required with
 // "+": they match nearly every document and only add noise to the ranking
 // (measured on NFCorpus, whose queries are often questions). Negations and
@@ -617,6 +593,29 @@ const Xapian::SimpleStopper& english_stopper() {
   static const Xapian::SimpleStopper stopper(std::begin(kWords), std::end(kWords));
   return stopper;
 }
+
+// Terms worth expanding a query with: words (3 letters or more, not numbers,
+// not function words) and concepts, and with `stems` also stemmed words;
+// never boolean or field terms. "More like this" takes stems too; feedback
+// does not, so that a word and its stem do not count twice beside the
+// query's own. Terms of `query` itself are left out (as Enquire::get_eset
+// does).
+class ExpansionTermDecider : public Xapian::ExpandDecider {
+ public:
+  ExpansionTermDecider(bool stems, const Xapian::Query& query)
+      : stems_(stems), query_terms_(query.get_unique_terms_begin(), query.get_unique_terms_end()) {}
+  bool operator()(const std::string& term) const override {
+    if (term.empty() || query_terms_.count(term)) return false;
+    if (term[0] >= 'a' && term[0] <= 'z')
+      return term.size() >= 3 && !all_digits(term) && !english_stopper()(term);
+    if (term[0] == 'Z') return stems_ && term.size() >= 4;
+    return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
+  }
+
+ private:
+  bool stems_;
+  std::set<std::string> query_terms_;
+};
 
 }  // namespace
 
