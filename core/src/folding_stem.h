@@ -73,9 +73,9 @@ class SnippetStemImplementation : public Xapian::StemImplementation {
 inline Xapian::Stem snippet_stemmer(const Xapian::Stem& stemmer, const Xapian::Query& query) {
   std::set<std::string> starts;
   for (auto it = query.get_unique_terms_begin(); it != query.get_unique_terms_end(); ++it) {
-    std::string_view term = *it;
-    if (!term.empty() && term[0] == 'Z') term.remove_prefix(1);
-    starts.emplace(term.substr(0, 2));
+    const std::string term = *it;  // TermIterator gives a string by value
+    const size_t from = !term.empty() && term[0] == 'Z' ? 1 : 0;
+    starts.emplace(term.substr(from, 2));
   }
   return Xapian::Stem(new SnippetStemImplementation(stemmer, std::move(starts)));
 }
