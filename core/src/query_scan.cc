@@ -30,6 +30,12 @@ size_t skip_spaces(std::string_view s, size_t i) {
   return i;
 }
 
+// [^\s()"]* at i, a field's unquoted value: the index after it (i if none).
+size_t bare_value_end(std::string_view s, size_t i) {
+  while (i < s.size() && !is_space(s[i]) && s[i] != '(' && s[i] != ')' && s[i] != '"') ++i;
+  return i;
+}
+
 // Four digits at i: the index after them, or npos.
 size_t four_digits(std::string_view s, size_t i) {
   if (s.size() - i < 4) return std::string_view::npos;
@@ -125,10 +131,7 @@ std::vector<std::string> text_fields(std::string_view query) {
       size_t close = query.find('"', i + 1);
       return close == std::string_view::npos ? query.size() : close + 1;
     }
-    size_t j = i;
-    while (j < query.size() && !is_space(query[j]) && query[j] != '(' && query[j] != ')' &&
-           query[j] != '"')
-      ++j;
+    size_t j = bare_value_end(query, i);
     return j > i ? j : std::string_view::npos;
   };
   auto field_at = [&](size_t at, std::string_view& name, size_t& end) {
@@ -210,10 +213,7 @@ std::vector<ConceptField> concept_fields(std::string_view query) {
       field.end = close + 1;
       return true;
     }
-    size_t j = v;
-    while (j < query.size() && !is_space(query[j]) && query[j] != '(' && query[j] != ')' &&
-           query[j] != '"')
-      ++j;
+    size_t j = bare_value_end(query, v);
     if (j == v) return false;
     field.value = query.substr(v, j - v);
     field.end = j;
