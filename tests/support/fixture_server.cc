@@ -83,8 +83,10 @@ void FixtureServer::start(int port, const std::string& address) {
   };
   // With caching, every file below the root, read now, by request path (a
   // directory's index.html under "/dir/" and "/dir" too); read-only from here.
-  auto files = std::make_shared<std::map<std::string, File>>();
+  // Null without caching.
+  std::shared_ptr<std::map<std::string, File>> files;
   if (cache_files_) {
+    files = std::make_shared<std::map<std::string, File>>();
     for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
       if (!entry.is_regular_file()) continue;
       File file;
@@ -99,9 +101,7 @@ void FixtureServer::start(int port, const std::string& address) {
       (*files)[path] = std::move(file);
     }
   }
-  const bool cached = cache_files_;
-  server_->Get(".*", [root, routes, files, cached](const httplib::Request& req,
-                                                   httplib::Response& res) {
+  server_->Get(".*", [root, routes, files](const httplib::Request& req, httplib::Response& res) {
     if (auto it = routes.find(req.path); it != routes.end()) {
       res.status = it->second.status;
       if (!it->second.location.empty()) res.set_header("Location", it->second.location);
@@ -110,7 +110,7 @@ void FixtureServer::start(int port, const std::string& address) {
       return;
     }
     std::string body, type;
-    if (cached) {
+    if (files) {
       auto it = files->find(req.path);
       if (it != files->end()) {
         body = it->second.body;
