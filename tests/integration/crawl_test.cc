@@ -243,6 +243,58 @@ TEST_CASE("Fetcher: bodies decoded, raw bytes kept, caps and filters applied", "
   CHECK(refused.aborted.empty());
 }
 
+// bench/crawl's servers: the site held in memory, each text file gzipped
+// once. What a client gets must not change, compressed or not.
+TEST_CASE("fixture server --cache answers as without it", "[crawl][fetcher]") {
+  TempDir site;
+  write_site(site, {{"index.html", page("Home", {"%ORIGIN%/a.html"})},
+                    {"a.html", page("A", {})},
+                    {"robots.txt", "User-agent: *\nDisallow: /private/\n"},
+                    {"doc.pdf", "%PDF-1.4 not text"}});
+  FixtureServer plain(site.path());
+  plain.start();
+  FixtureServer cached(site.path());
+  cached.set_cache_files(true);
+  cached.start();
+  Fetcher fetcher;
+  uint64_t token = 0;
+  std::map<uint64_t, FetchResult> results;
+  for (const FixtureServer* server : {&plain, &cached}) {
+    for (const char* path : {"/", "/index.html", "/a.html", "/robots.txt", "/doc.pdf", "/none"}) {
+      RequestOptions gzip, identity;
+      identity.compressed = false;
+      fetcher.start(token++, server->url(path), gzip);
+      fetcher.start(token++, server->url(path), identity);
+    }
+  }
+  for (int i = 0; i < 100 && fetcher.active() > 0; ++i) {
+    for (auto& result : fetcher.poll(100)) results[result.token] = std::move(result);
+  }
+  REQUIRE(results.size() == token);
+  const uint64_t half = token / 2;
+  for (uint64_t i = 0; i < half; ++i) {
+    const FetchResult& want = results[i];
+    const FetchResult& got = results[half + i];
+    INFO(got.url);
+    REQUIRE(got.ok());
+    CHECK(got.status == want.status);
+    CHECK(got.header("Content-Type") == want.header("Content-Type"));
+    std::string expected = want.body;  // each server writes its own origin
+    const std::string plain_origin = plain.url(""), cached_origin = cached.url("");
+    for (size_t at = expected.find(plain_origin); at != std::string::npos;
+         at = expected.find(plain_origin, at + cached_origin.size()))
+      expected.replace(at, plain_origin.size(), cached_origin);
+    CHECK(got.body == expected);
+    CHECK(got.header("Content-Encoding") == want.header("Content-Encoding"));
+  }
+  // The origin is filled in for the Host asked for, compressed or not.
+  CHECK(results[half].body.find(cached.url("/a.html")) != std::string::npos);
+  CHECK(results[half].header("Content-Encoding") == "gzip");
+  CHECK(results[half + 1].header("Content-Encoding").empty());
+  CHECK(results[half + 6].body.find("Disallow: /private/") != std::string::npos);
+  CHECK(results[half + 10].status == 404);
+}
+
 TEST_CASE("medcrawl crawls a small site, obeying robots.txt", "[crawl]") {
   TempDir site, out;
   write_small_site(site);

@@ -1,6 +1,7 @@
 #include "fixture_server.h"
 
 #include <httplib.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,31 @@ bool read_file(const std::filesystem::path& path, std::string& out) {
   buf << in.rdbuf();
   out = buf.str();
   return true;
+}
+
+// `data` as one gzip member at zlib's default level (what cpp-httplib uses
+// when it compresses a response itself).
+std::string gzip(const std::string& data) {
+  z_stream stream{};
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK)
+    throw std::runtime_error("fixture server: deflateInit2 failed");
+  std::string out(deflateBound(&stream, data.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  int done = deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  if (done != Z_STREAM_END) throw std::runtime_error("fixture server: deflate failed");
+  return out;
+}
+
+// Whether cpp-httplib would compress a response of this type.
+bool compressible(const std::string& type) {
+  return (type.rfind("text/", 0) == 0 || type.find("xml") != std::string::npos ||
+          type.find("json") != std::string::npos);
 }
 
 struct Route {
@@ -101,7 +127,21 @@ void FixtureServer::start(int port, const std::string& address) {
       (*files)[path] = std::move(file);
     }
   }
-  server_->Get(".*", [root, routes, files](const httplib::Request& req, httplib::Response& res) {
+  // With caching, each text file's compressed answer too, by Host and path
+  // (the body depends on the Host header): made below for the server's own
+  // address and port, at the first request for any other Host.
+  auto compressed = std::make_shared<
+      std::pair<std::mutex, std::map<std::string, std::shared_ptr<const std::string>>>>();
+  auto compress = [files](const std::string& host, const std::string& path) {
+    std::string text = files->at(path).body;
+    std::string origin = "http://" + host;
+    for (size_t at = text.find("%ORIGIN%"); at != std::string::npos;
+         at = text.find("%ORIGIN%", at + origin.size()))
+      text.replace(at, 8, origin);
+    return std::make_shared<const std::string>(gzip(text));
+  };
+  server_->Get(".*", [root, routes, files, compressed, compress](const httplib::Request& req,
+                                                                 httplib::Response& res) {
     if (auto it = routes.find(req.path); it != routes.end()) {
       res.status = it->second.status;
       if (!it->second.location.empty()) res.set_header("Location", it->second.location);
@@ -110,6 +150,35 @@ void FixtureServer::start(int port, const std::string& address) {
       return;
     }
     std::string body, type;
+    // A site that compresses ahead (nginx's gzip_static, a cache in front)
+    // rather than at every request: cpp-httplib's own compression is most of
+    // its time per request, which a benchmark's server shares with the client.
+    const bool gzip_ok = req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+    if (files && gzip_ok) {
+      auto it = files->find(req.path);
+      if (it != files->end() && compressible(it->second.type)) {
+        std::string key = req.get_header_value("Host") + " " + req.path;
+        std::shared_ptr<const std::string> gz;
+        {
+          std::lock_guard lock(compressed->first);
+          auto found = compressed->second.find(key);
+          if (found != compressed->second.end()) gz = found->second;
+        }
+        if (!gz) {
+          gz = compress(req.get_header_value("Host"), req.path);
+          std::lock_guard lock(compressed->first);
+          compressed->second.emplace(key, gz);
+        }
+        res.set_header("Content-Encoding", "gzip");
+        // A provider of known length: cpp-httplib sends it as it is.
+        res.set_content_provider(gz->size(), it->second.type,
+                                 [gz](size_t offset, size_t length, httplib::DataSink& sink) {
+                                   sink.write(gz->data() + offset, length);
+                                   return true;
+                                 });
+        return;
+      }
+    }
     if (files) {
       auto it = files->find(req.path);
       if (it != files->end()) {
@@ -162,6 +231,12 @@ void FixtureServer::start(int port, const std::string& address) {
     port_ = server_->bind_to_port(address_, port) ? port : -1;
   }
   if (port_ <= 0) throw std::runtime_error("fixture server: cannot bind " + address_);
+  if (files) {
+    const std::string host = address_ + ":" + std::to_string(port_);
+    for (const auto& [path, file] : *files)
+      if (compressible(file.type))
+        compressed->second.emplace(host + " " + path, compress(host, path));
+  }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
