@@ -415,7 +415,8 @@ void store_vocabulary_pieces(Xapian::WritableDatabase& db, const Vocabulary* voc
   for (const auto& key : old) db.set_metadata(key, "");
   if (vocabulary)
     for (const auto& [key, value] : vocabulary->pieces()) db.set_metadata(prefix + key, value);
-  db.set_metadata(std::string(schema::kMetaVocabularyPieces), vocabulary ? "1" : "");
+  db.set_metadata(std::string(schema::kMetaVocabularyPieces),
+                  vocabulary ? std::string(schema::kVocabularyPiecesFormat) : "");
 }
 
 }  // namespace
@@ -427,9 +428,10 @@ Status IndexWriter::set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary)
     Xapian::WritableDatabase& db = impl_->db;
     std::string fingerprint = vocabulary_fingerprint(vocabulary.get());
     bool same = db.get_metadata(std::string(schema::kMetaVocabularyFingerprint)) == fingerprint;
-    bool has_pieces =
-        !vocabulary || !db.get_metadata(std::string(schema::kMetaVocabularyPieces)).empty();
-    // An index written before the pieces existed gets them on its next update.
+    bool has_pieces = !vocabulary || db.get_metadata(std::string(schema::kMetaVocabularyPieces)) ==
+                                         schema::kVocabularyPiecesFormat;
+    // An index written before the pieces existed, or in an older format of
+    // them, gets them on its next update.
     if (same && !has_pieces) store_vocabulary_pieces(db, vocabulary.get());
     if (same) return {};
     // Replace the stored vocabulary and the synonyms derived from it.

@@ -1517,14 +1517,6 @@ constexpr std::string_view kConceptPiece = "c:";
 constexpr std::string_view kXrefPiece = "x:";
 constexpr std::string_view kWordPiece = "w:";
 
-// The first word of a variant as the trie sees it (natural order, normalised), or "".
-std::string first_word(std::string_view variant) {
-  std::string storage;
-  const std::vector<Token> tokens = tokenize(natural_order(variant, storage));
-  if (tokens.empty() || tokens.size() > kMaxVariantTokens) return {};
-  return tokens[0].norm;
-}
-
 // The concept of a "c:" piece; nullopt if the piece is not one.
 std::optional<Concept> parse_concept_piece(std::string_view piece) {
   LineReader reader(piece);
@@ -1561,12 +1553,20 @@ std::vector<std::pair<std::string, std::string>> Vocabulary::pieces() const {
     for (const std::string& x : c.xrefs) out.emplace_back(std::string(kXrefPiece) + x, c.id);
     for (int pass = 0; pass < 2; ++pass) {
       for (const std::string& v : pass == 0 ? c.variants : c.ambiguous) {
-        std::string word = first_word(v);
-        if (word.empty()) continue;
-        std::string& entry = by_word[std::move(word)];
+        std::string storage;
+        const std::vector<Token> tokens = tokenize(natural_order(v, storage));
+        if (tokens.empty() || tokens.size() > kMaxVariantTokens) continue;
+        std::string& entry = by_word[tokens[0].norm];
         entry += c.id;
         entry += pass == 0 ? "\tV\t" : "\tA\t";
         entry += v;
+        // Its other words, normalised: for_text() checks them against the
+        // text's without tokenising the variant.
+        entry += '\t';
+        for (size_t i = 1; i < tokens.size(); ++i) {
+          if (i > 1) entry += ' ';
+          entry += tokens[i].norm;
+        }
         entry += '\n';
       }
     }
@@ -1614,9 +1614,17 @@ Vocabulary StoredVocabulary::for_text(std::string_view text) const {
   // variant with a word the text lacks cannot match: it is left out, which
   // spares compiling the hundreds of variants a common first word ("pain",
   // "acute") begins.
-  auto in_text = [&words](const std::string& variant) {
-    std::string storage;
-    for (const Token& token : tokenize(natural_order(variant, storage)))
+  auto in_text = [&words](const std::vector<std::string>& fields) {
+    if (fields.size() == 4) {  // the variant's other words, normalised when stored
+      for (std::string_view rest = fields[3]; !rest.empty();) {
+        const size_t space = rest.find(' ');
+        if (!std::binary_search(words.begin(), words.end(), rest.substr(0, space))) return false;
+        rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
+      }
+      return true;
+    }
+    std::string storage;  // pieces stored before the words were (three fields)
+    for (const Token& token : tokenize(natural_order(fields[2], storage)))
       if (!std::binary_search(words.begin(), words.end(), token.norm)) return false;
     return true;
   };
@@ -1627,7 +1635,7 @@ Vocabulary StoredVocabulary::for_text(std::string_view text) const {
     std::string_view line;
     while (reader.next(line)) {
       const std::vector<std::string> fields = split(line, '\t');
-      if (fields.size() != 3 || !in_text(fields[2])) continue;
+      if ((fields.size() != 3 && fields.size() != 4) || !in_text(fields)) continue;
       auto [it, added] = index.emplace(fields[0], concepts.size());
       if (added) concepts.push_back(Concept{fields[0], "", {}, {}, {}});
       Concept& c = concepts[it->second];

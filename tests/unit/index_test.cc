@@ -5,12 +5,14 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "medsearch/index_writer.h"
 #include "medsearch/json.h"
 #include "medsearch/output.h"
 #include "medsearch/schema.h"
 #include "medsearch/searcher.h"
+#include "medsearch/text.h"
 #include "medsearch/vocabulary.h"
 #include "process.h"
 
@@ -441,6 +443,49 @@ TEST_CASE("the vocabulary is stored in pieces, and an index without them still s
     REQUIRE((*writer)->set_vocabulary(vocabulary));
   }
   CHECK(pieces_in() == expected);
+  const std::string pieces_format_key(schema::kMetaVocabularyPieces);
+  auto metadata = [&](const std::string& key) {
+    return Xapian::Database(dir / "index").get_metadata(key);
+  };
+  CHECK(metadata(pieces_format_key) == schema::kVocabularyPiecesFormat);
+
+  // Pieces of format 1 ("w:" lines without the variants' normalised words)
+  // are searched as they are, and rewritten by the next update.
+  std::map<std::string, std::string> word_pieces;  // key -> format 2 lines
+  for (const auto& key : expected)
+    if (key.rfind("w:", 0) == 0) word_pieces[key] = metadata(prefix + key);
+  REQUIRE(word_pieces.count("w:reflex"));
+  {
+    Xapian::WritableDatabase db(dir / "index", Xapian::DB_OPEN);
+    for (const auto& [key, lines] : word_pieces) {
+      REQUIRE(std::count(lines.begin(), lines.end(), '\t') ==
+              3 * std::count(lines.begin(), lines.end(), '\n'));
+      std::string old_lines;
+      for (const std::string& line : split(lines, '\n'))
+        if (!line.empty()) old_lines += line.substr(0, line.rfind('\t')) + "\n";
+      db.set_metadata(prefix + key, old_lines);
+    }
+    db.set_metadata(pieces_format_key, "1");
+    db.commit();
+  }
+  CHECK(crps_found());
+  {
+    auto searcher = Searcher::open({dir / "index"});
+    REQUIRE(searcher);
+    auto results = searcher->search("reflex sympathetic dystrophy", {});
+    REQUIRE(results);
+    CHECK(ids(*results) == std::vector<std::string>{"http://a.test/old"});
+    REQUIRE(results->explain.concepts.size() == 1);
+    CHECK(results->explain.concepts[0].id == "crps");
+  }
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+  }
+  for (const auto& [key, lines] : word_pieces) CHECK(metadata(prefix + key) == lines);
+  CHECK(metadata(pieces_format_key) == schema::kVocabularyPiecesFormat);
+
   auto smaller = std::make_shared<Vocabulary>();
   REQUIRE(smaller->load_tsv("ketamine\tKetamine\tketamine|Ketalar\n", "test"));
   smaller->compile();

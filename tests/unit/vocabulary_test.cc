@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "medsearch/text.h"
 #include "process.h"
 
 using namespace medsearch;
@@ -82,12 +83,27 @@ const Vocabulary* mesh_vocabulary() {
   return vocabulary.get();
 }
 
-// The vocabulary's pieces as a store, as an index keeps them.
-StoredVocabulary stored(const Vocabulary& vocabulary) {
+// "w:" lines as pieces format 1 wrote them: without the fourth field (the
+// variant's other words, normalised).
+std::string as_format_1(const std::string& word_piece) {
+  std::string out;
+  for (const std::string& line : split(word_piece, '\n')) {
+    if (line.empty()) continue;
+    const size_t last_tab = line.rfind('\t');
+    REQUIRE(std::count(line.begin(), line.end(), '\t') == 3);
+    out += line.substr(0, last_tab) + "\n";
+  }
+  return out;
+}
+
+// The vocabulary's pieces as a store, as an index keeps them (in the pieces
+// format of an index written before 2026-11-22 if `format_1`).
+StoredVocabulary stored(const Vocabulary& vocabulary, bool format_1 = false) {
   auto pieces = std::make_shared<std::map<std::string, std::string>>();
   for (auto& [key, value] : vocabulary.pieces()) {
     INFO(key);
-    CHECK(pieces->emplace(key, value).second);  // each key once
+    const bool word_piece = key.rfind("w:", 0) == 0;
+    CHECK(pieces->emplace(key, format_1 && word_piece ? as_format_1(value) : value).second);
   }
   return StoredVocabulary([pieces](const std::string& key) {
     auto it = pieces->find(key);
@@ -96,19 +112,22 @@ StoredVocabulary stored(const Vocabulary& vocabulary) {
 }
 
 // Matching each text with the pieces it needs gives what the whole vocabulary gives.
+// Both pieces formats (an index keeps its pieces until medindex rewrites them).
 void check_pieces_match_as_whole(const Vocabulary& whole, const std::vector<std::string>& texts) {
-  const StoredVocabulary store = stored(whole);
   MatchOptions query;
   query.abbreviations_need_capitals = false;
   MatchOptions nested;
   nested.nested = true;
-  for (const std::string& text : texts) {
-    INFO(text);
-    const Vocabulary part = store.for_text(text);
-    CHECK(part.concepts().size() < whole.concepts().size());
-    CHECK(spans(part, text) == spans(whole, text));
-    CHECK(spans(part, text, query) == spans(whole, text, query));
-    CHECK(spans(part, text, nested) == spans(whole, text, nested));
+  for (bool format_1 : {false, true}) {
+    const StoredVocabulary store = stored(whole, format_1);
+    for (const std::string& text : texts) {
+      INFO(text << (format_1 ? " (pieces format 1)" : ""));
+      const Vocabulary part = store.for_text(text);
+      CHECK(part.concepts().size() < whole.concepts().size());
+      CHECK(spans(part, text) == spans(whole, text));
+      CHECK(spans(part, text, query) == spans(whole, text, query));
+      CHECK(spans(part, text, nested) == spans(whole, text, nested));
+    }
   }
 }
 
