@@ -456,13 +456,10 @@ Status IndexWriter::set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary)
                       std::to_string(vocabulary->concepts().size()));
       for (const auto& [word, synonym] : vocabulary->single_word_synonyms())
         db.add_synonym(word, synonym);
-      // The vocabulary's words are spelling suggestions too, so a medical term
-      // is never "corrected" into a common word for want of data.
-      for (const auto& entry : vocabulary->concepts())
-        for (const auto& variant : entry.variants)
-          for (const Token& token : tokenize(variant))
-            if (token.norm.size() >= 3 && !token.upper)
-              impl_->spelling[ascii_lower(token.text)] += 1;
+      // The vocabulary's words are not spelling data: the searcher leaves
+      // them alone through their "s:" pieces. As spelling data they doubled
+      // the words each suggestion scans, and did not stop Xapian from
+      // suggesting another word for one of them.
     }
     store_vocabulary_pieces(db, vocabulary.get());
     db.set_metadata(std::string(schema::kMetaVocabularyFingerprint), fingerprint);

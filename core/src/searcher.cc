@@ -1066,6 +1066,8 @@ struct Searcher::Impl {
       std::string lower = ascii_lower(word.text);
       Xapian::doccount freq = db.get_termfreq(lower);
       if (freq >= kRare) continue;
+      // A word of the vocabulary is never "corrected" into a more common one.
+      if (vocabulary && vocabulary->is_spelling_word(lower)) continue;
       std::string suggestion = spelling_db().get_spelling_suggestion(lower, 2);
       if (suggestion.empty() || suggestion == lower) continue;
       Xapian::doccount suggested = db.get_termfreq(suggestion);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1516,6 +1517,7 @@ namespace {
 constexpr std::string_view kConceptPiece = "c:";
 constexpr std::string_view kXrefPiece = "x:";
 constexpr std::string_view kWordPiece = "w:";
+constexpr std::string_view kSpellingWordPiece = "s:";
 
 // The concept of a "c:" piece; nullopt if the piece is not one.
 std::optional<Concept> parse_concept_piece(std::string_view piece) {
@@ -1546,6 +1548,7 @@ std::vector<std::pair<std::string, std::string>> Vocabulary::pieces() const {
   assert(impl_->compiled && "Vocabulary::pieces() needs compile()");
   std::vector<std::pair<std::string, std::string>> out;
   std::map<std::string, std::string> by_word;
+  std::set<std::string> spelling_words;
   for (const Concept& c : impl_->concepts) {
     std::string lines;
     append_concept_lines(lines, c);
@@ -1568,11 +1571,17 @@ std::vector<std::pair<std::string, std::string>> Vocabulary::pieces() const {
           entry += tokens[i].norm;
         }
         entry += '\n';
+        if (pass == 0)
+          for (const Token& token : tokens)
+            if (token.norm.size() >= 3 && !token.upper)
+              spelling_words.insert(ascii_lower(token.text));
       }
     }
   }
   for (auto& [word, entry] : by_word)
     out.emplace_back(std::string(kWordPiece) + word, std::move(entry));
+  for (const std::string& word : spelling_words)
+    out.emplace_back(std::string(kSpellingWordPiece) + word, "1");
   return out;
 }
 
@@ -1643,6 +1652,10 @@ Vocabulary StoredVocabulary::for_text(std::string_view text) const {
     }
   }
   return Vocabulary::from_compiled(std::move(concepts));
+}
+
+bool StoredVocabulary::is_spelling_word(std::string_view word) const {
+  return !piece(std::string(kSpellingWordPiece) + std::string(word)).empty();
 }
 
 Vocabulary StoredVocabulary::with_concepts(const std::vector<std::string>& ids) const {

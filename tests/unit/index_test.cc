@@ -500,6 +500,64 @@ TEST_CASE("the vocabulary is stored in pieces, and an index without them still s
   CHECK_FALSE(crps_found());
 }
 
+TEST_CASE("vocabulary words are never corrected, though not in the spelling data",
+          "[index][spelling]") {
+  TempDir dir;
+  auto vocabulary = std::make_shared<Vocabulary>();
+  REQUIRE(vocabulary->load_tsv("rsd\tReflex sympathetic dystrophy\treflex sympathetic dystrophy\n",
+                               "test"));
+  vocabulary->compile();
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+    for (int i = 0; i < 12; ++i)
+      REQUIRE((*writer)->put(make_doc("http://a.test/" + std::to_string(i), "Muscle",
+                                      "A dystrophic muscle, case " + std::to_string(i))));
+    REQUIRE((*writer)->put(make_doc("http://a.test/rsd", "Old name", "Dystrophy of the hand.")));
+  }
+  auto suggestion = [&](const std::string& query) {
+    auto searcher = Searcher::open({dir / "index"});
+    REQUIRE(searcher);
+    auto results = searcher->search(query, {});
+    REQUIRE(results);
+    return results->suggestion;
+  };
+  // "dystrophy" is in one document, "dystrophic" (two edits away) in twelve:
+  // only the vocabulary keeps the rarer word from being corrected.
+  CHECK(suggestion("dystrophik") == "dystrophic");
+  CHECK(suggestion("dystrophy").empty());
+  CHECK(suggestion("sympathetic").empty());
+  {
+    Xapian::Database db(dir / "index");
+    std::map<std::string, Xapian::doccount> spelling;
+    for (auto it = db.spellings_begin(); it != db.spellings_end(); ++it)
+      spelling[*it] = it.get_termfreq();
+    CHECK(spelling["dystrophy"] == 1);  // from the document only
+    CHECK(spelling.count("sympathetic") == 0);
+  }
+
+  // Without the "s:" pieces (an index of pieces format 2) the word is
+  // corrected, as it was then: having it in the spelling data, as those
+  // indexes did for every vocabulary word, does not stop Xapian suggesting
+  // another.
+  {
+    const std::string prefix(schema::kMetaVocabularyPiece);
+    Xapian::WritableDatabase db(dir / "index", Xapian::DB_OPEN);
+    std::vector<std::string> spelling_pieces;
+    for (auto it = db.metadata_keys_begin(prefix + "s:"); it != db.metadata_keys_end(prefix + "s:");
+         ++it)
+      spelling_pieces.push_back(*it);
+    CHECK(spelling_pieces == std::vector<std::string>{prefix + "s:dystrophy", prefix + "s:reflex",
+                                                      prefix + "s:sympathetic"});
+    for (const auto& key : spelling_pieces) db.set_metadata(key, "");
+    db.set_metadata(std::string(schema::kMetaVocabularyPieces), "2");
+    db.add_spelling("dystrophy", 1);
+    db.commit();
+  }
+  CHECK(suggestion("dystrophy") == "dystrophic");
+}
+
 TEST_CASE("statistics count documents and concepts; compaction keeps the index", "[index]") {
   TempDir dir;
   std::string db = dir / "index";

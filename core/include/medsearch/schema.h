@@ -58,11 +58,13 @@ inline constexpr std::string_view kMetaVocabularyConcepts = "medsearch.vocabular
 // The same vocabulary in pieces (Vocabulary::pieces()), each under this prefix + its key,
 // so that a search reads only the pieces its query needs; their format under
 // kMetaVocabularyPieces when they are there (an index written before them has the chunks
-// only). Format "1": "w:" lines of three fields; "2" (kVocabularyPiecesFormat) adds the
-// variant's other words, normalised. Readers take both; medindex rewrites older pieces.
+// only). Format "1": "w:" lines of three fields; "2" adds the variant's other words,
+// normalised; "3" (kVocabularyPiecesFormat) adds an "s:" piece for each word spelling
+// correction must leave alone, which indexes of older formats keep as spelling data
+// instead. Readers take them all; medindex rewrites older pieces.
 inline constexpr std::string_view kMetaVocabularyPiece = "medsearch.vp.";
 inline constexpr std::string_view kMetaVocabularyPieces = "medsearch.vocabulary.pieces";
-inline constexpr std::string_view kVocabularyPiecesFormat = "2";
+inline constexpr std::string_view kVocabularyPiecesFormat = "3";
 // A sharded index (medindex --shards N) is a directory of shard-0 ... shard-N-1,
 // a vocabulary database beside them (concepts and spelling, which Xapian 1.4's
 // remote shards do not give) and local.stub, a Xapian stub of "auto" lines.

@@ -174,6 +174,11 @@ class StoredVocabulary {
   Vocabulary with_concepts(const std::vector<std::string>& ids) const;
   // As Vocabulary::find: by id or merged xref id, else by a variant written like `id_or_name`.
   std::optional<Concept> find(std::string_view id_or_name) const;
+  // Whether `word` (ASCII-lowercased as written) is a word of a variant (not an
+  // ambiguous one) that spelling correction must leave alone: three characters
+  // or more, not written in capitals. Always false on pieces of format 2 and
+  // older, which have no "s:" pieces.
+  bool is_spelling_word(std::string_view word) const;
 
  private:
   const std::string& piece(const std::string& key) const;
