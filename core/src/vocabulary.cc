@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -585,6 +586,21 @@ struct Vocabulary::Impl {
   std::vector<std::string> exact_forms{""};      // mixed-case abbreviations as written
   size_t max_depth = 0;
 
+  // is_spelling_word()'s words, made at its first call (the indexer's builder
+  // threads share the vocabulary), after loading.
+  std::once_flag spelling_once;
+  std::unordered_set<std::string> spelling_words;
+  const std::unordered_set<std::string>& spelling_set() {
+    std::call_once(spelling_once, [this] {
+      for (const Concept& c : concepts)
+        for (const std::string& v : c.variants)
+          for (const Token& token : tokenize(v))
+            if (token.norm.size() >= 3 && !token.upper)
+              spelling_words.insert(ascii_lower(token.text));
+    });
+    return spelling_words;
+  }
+
   uint32_t root(uint32_t index) {
     while (parent[index] != index) {
       parent[index] = parent[parent[index]];
@@ -1046,6 +1062,10 @@ Vocabulary& Vocabulary::operator=(Vocabulary&&) noexcept = default;
 const std::vector<Concept>& Vocabulary::concepts() const { return impl_->concepts; }
 
 bool Vocabulary::compiled() const { return impl_->compiled; }
+
+bool Vocabulary::is_spelling_word(const std::string& word) const {
+  return impl_->spelling_set().count(word) > 0;
+}
 
 void Vocabulary::compile() { impl_->compile(); }
 
@@ -1548,7 +1568,6 @@ std::vector<std::pair<std::string, std::string>> Vocabulary::pieces() const {
   assert(impl_->compiled && "Vocabulary::pieces() needs compile()");
   std::vector<std::pair<std::string, std::string>> out;
   std::map<std::string, std::string> by_word;
-  std::set<std::string> spelling_words;
   for (const Concept& c : impl_->concepts) {
     std::string lines;
     append_concept_lines(lines, c);
@@ -1571,15 +1590,14 @@ std::vector<std::pair<std::string, std::string>> Vocabulary::pieces() const {
           entry += tokens[i].norm;
         }
         entry += '\n';
-        if (pass == 0)
-          for (const Token& token : tokens)
-            if (token.norm.size() >= 3 && !token.upper)
-              spelling_words.insert(ascii_lower(token.text));
       }
     }
   }
   for (auto& [word, entry] : by_word)
     out.emplace_back(std::string(kWordPiece) + word, std::move(entry));
+  const std::unordered_set<std::string>& words = impl_->spelling_set();
+  std::vector<std::string> spelling_words(words.begin(), words.end());
+  std::sort(spelling_words.begin(), spelling_words.end());
   for (const std::string& word : spelling_words)
     out.emplace_back(std::string(kSpellingWordPiece) + word, "1");
   return out;

@@ -504,8 +504,10 @@ TEST_CASE("vocabulary words are never corrected, though not in the spelling data
           "[index][spelling]") {
   TempDir dir;
   auto vocabulary = std::make_shared<Vocabulary>();
-  REQUIRE(vocabulary->load_tsv("rsd\tReflex sympathetic dystrophy\treflex sympathetic dystrophy\n",
-                               "test"));
+  REQUIRE(
+      vocabulary->load_tsv("rsd\tReflex sympathetic dystrophy\treflex sympathetic dystrophy\n"
+                           "cellulitis\tCellulitis\tcellulitis\n",
+                           "test"));
   vocabulary->compile();
   {
     auto writer = IndexWriter::open(dir / "index");
@@ -515,6 +517,13 @@ TEST_CASE("vocabulary words are never corrected, though not in the spelling data
       REQUIRE((*writer)->put(make_doc("http://a.test/" + std::to_string(i), "Muscle",
                                       "A dystrophic muscle, case " + std::to_string(i))));
     REQUIRE((*writer)->put(make_doc("http://a.test/rsd", "Old name", "Dystrophy of the hand.")));
+    // Two edits from "cellulite" each: the vocabulary's word in 3 documents,
+    // another in 4.
+    for (int i = 0; i < 7; ++i)
+      REQUIRE((*writer)->put(
+          make_doc("http://b.test/" + std::to_string(i), "Skin",
+                   (i < 3 ? "Cellulitis of the leg, case " : "Cellulose fibre, sample ") +
+                       std::to_string(i))));
   }
   auto suggestion = [&](const std::string& query) {
     auto searcher = Searcher::open({dir / "index"});
@@ -526,6 +535,7 @@ TEST_CASE("vocabulary words are never corrected, though not in the spelling data
   // "dystrophy" is in one document, "dystrophic" (two edits away) in twelve:
   // only the vocabulary keeps the rarer word from being corrected.
   CHECK(suggestion("dystrophik") == "dystrophic");
+  CHECK(suggestion("cellulite") == "cellulitis");
   CHECK(suggestion("dystrophy").empty());
   CHECK(suggestion("sympathetic").empty());
   {
@@ -533,8 +543,11 @@ TEST_CASE("vocabulary words are never corrected, though not in the spelling data
     std::map<std::string, Xapian::doccount> spelling;
     for (auto it = db.spellings_begin(); it != db.spellings_end(); ++it)
       spelling[*it] = it.get_termfreq();
-    CHECK(spelling["dystrophy"] == 1);  // from the document only
-    CHECK(spelling.count("sympathetic") == 0);
+    CHECK(spelling["dystrophy"] == 2);  // one document; a vocabulary word counts double
+    CHECK(spelling["dystrophic"] == 12);
+    CHECK(spelling.count("sympathetic") == 0);  // in no document
+    CHECK(spelling["cellulitis"] == 6);
+    CHECK(spelling["cellulose"] == 4);
   }
 
   // Without the "s:" pieces (an index of pieces format 2) the word is
@@ -548,7 +561,8 @@ TEST_CASE("vocabulary words are never corrected, though not in the spelling data
     for (auto it = db.metadata_keys_begin(prefix + "s:"); it != db.metadata_keys_end(prefix + "s:");
          ++it)
       spelling_pieces.push_back(*it);
-    CHECK(spelling_pieces == std::vector<std::string>{prefix + "s:dystrophy", prefix + "s:reflex",
+    CHECK(spelling_pieces == std::vector<std::string>{prefix + "s:cellulitis",
+                                                      prefix + "s:dystrophy", prefix + "s:reflex",
                                                       prefix + "s:sympathetic"});
     for (const auto& key : spelling_pieces) db.set_metadata(key, "");
     db.set_metadata(std::string(schema::kMetaVocabularyPieces), "2");

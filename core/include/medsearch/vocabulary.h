@@ -124,6 +124,12 @@ class Vocabulary {
   void compile();
   bool compiled() const;
 
+  // Whether `word` (ASCII-lowercased as written) is a word of a variant (not an ambiguous
+  // one), of three characters or more and not written in capitals: a word spelling
+  // correction leaves alone, and which counts double as a correction (see
+  // StoredVocabulary::is_spelling_word). Thread-safe; call it after loading.
+  bool is_spelling_word(const std::string& word) const;
+
   // Longest-match, left-to-right, non-overlapping concept matches in `tokens` (from
   // tokenize(text)), in token order (with options.nested, all matches, by start); one match per
   // concept where a variant belongs to several. Time is linear in the number of tokens (times the
