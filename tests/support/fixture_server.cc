@@ -56,6 +56,20 @@ std::string gzip(const std::string& data) {
   return out;
 }
 
+// Pages, sitemaps and robots.txt need absolute URLs although the port is
+// chosen at start: files of these types write %ORIGIN% and the server fills
+// in "http://" and the request's Host.
+bool fills_origin(const std::string& type) {
+  return type.rfind("text/", 0) == 0 || type.find("xml") != std::string::npos;
+}
+
+void fill_origin(std::string& body, const std::string& host) {
+  const std::string origin = "http://" + host;
+  for (size_t at = body.find("%ORIGIN%"); at != std::string::npos;
+       at = body.find("%ORIGIN%", at + origin.size()))
+    body.replace(at, 8, origin);
+}
+
 // Whether cpp-httplib would compress a response of this type.
 bool compressible(const std::string& type) {
   return (type.rfind("text/", 0) == 0 || type.find("xml") != std::string::npos ||
@@ -133,11 +147,9 @@ void FixtureServer::start(int port, const std::string& address) {
   auto compressed = std::make_shared<
       std::pair<std::mutex, std::map<std::string, std::shared_ptr<const std::string>>>>();
   auto compress = [files](const std::string& host, const std::string& path) {
-    std::string text = files->at(path).body;
-    std::string origin = "http://" + host;
-    for (size_t at = text.find("%ORIGIN%"); at != std::string::npos;
-         at = text.find("%ORIGIN%", at + origin.size()))
-      text.replace(at, 8, origin);
+    const File& file = files->at(path);
+    std::string text = file.body;
+    if (fills_origin(file.type)) fill_origin(text, host);
     return std::make_shared<const std::string>(gzip(text));
   };
   server_->Get(".*", [root, routes, files, compressed, compress](const httplib::Request& req,
@@ -200,14 +212,7 @@ void FixtureServer::start(int port, const std::string& address) {
                       "text/html; charset=utf-8");
       return;
     }
-    // Pages, sitemaps and robots.txt need absolute URLs although the port is
-    // chosen at start: files write %ORIGIN% and the server fills it in.
-    if (type.rfind("text/", 0) == 0 || type.find("xml") != std::string::npos) {
-      std::string origin = "http://" + req.get_header_value("Host");
-      for (size_t at = body.find("%ORIGIN%"); at != std::string::npos;
-           at = body.find("%ORIGIN%", at + origin.size()))
-        body.replace(at, 8, origin);
-    }
+    if (fills_origin(type)) fill_origin(body, req.get_header_value("Host"));
     res.set_content(body, type.c_str());
   });
   server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
