@@ -220,7 +220,7 @@ std::string gzip_member(std::string_view data, int level) {
 
 }  // namespace
 
-std::string gzip_compress(std::string_view data) { return gzip_member(data, Z_BEST_SPEED); }
+std::string gzip_compress(std::string_view data, int level) { return gzip_member(data, level); }
 
 Result<std::string> gunzip(std::string_view data, size_t max_bytes) {
   std::string out;

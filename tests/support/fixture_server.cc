@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "medsearch/warc.h"
+
 namespace medsearch::testing {
 namespace {
 
@@ -35,25 +37,6 @@ bool read_file(const std::filesystem::path& path, std::string& out) {
   buf << in.rdbuf();
   out = buf.str();
   return true;
-}
-
-// `data` as one gzip member at zlib's default level (what cpp-httplib uses
-// when it compresses a response itself).
-std::string gzip(const std::string& data) {
-  z_stream stream{};
-  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK)
-    throw std::runtime_error("fixture server: deflateInit2 failed");
-  std::string out(deflateBound(&stream, data.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  int done = deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  if (done != Z_STREAM_END) throw std::runtime_error("fixture server: deflate failed");
-  return out;
 }
 
 // Pages, sitemaps and robots.txt need absolute URLs although the port is
@@ -150,7 +133,8 @@ void FixtureServer::start(int port, const std::string& address) {
     const File& file = files->at(path);
     std::string text = file.body;
     if (fills_origin(file.type)) fill_origin(text, host);
-    return std::make_shared<const std::string>(gzip(text));
+    // zlib's default level, as cpp-httplib compresses.
+    return std::make_shared<const std::string>(gzip_compress(text, Z_DEFAULT_COMPRESSION));
   };
   server_->Get(".*", [root, routes, files, compressed, compress](const httplib::Request& req,
                                                                  httplib::Response& res) {

@@ -25,8 +25,9 @@ std::string base32_encode(std::string_view data);
 std::string warc_sha1_digest(std::string_view data);
 
 // One complete gzip member (RFC 1952) holding `data`; concatenated members
-// form a valid .gz file. Used for WARC records and handy for tests.
-std::string gzip_compress(std::string_view data);
+// form a valid .gz file. Used for WARC records and handy for tests. `level`
+// is zlib's: 1 (fastest, the default), up to 9, -1 for zlib's default (6).
+std::string gzip_compress(std::string_view data, int level = 1);
 
 // Inflates gzip data (one or more members, as a .gz file holds), refusing
 // output past `max_bytes`. Fails on corrupt or truncated data.
