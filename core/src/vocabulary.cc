@@ -12,7 +12,6 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
