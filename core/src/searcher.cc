@@ -503,15 +503,21 @@ class FacetCountSpy : public Xapian::MatchSpy {
     const Xapian::docid did = doc.get_docid();
     ++documents_;
     for (size_t i = 0; i < sources_.size(); ++i) {
-      std::vector<uint64_t>& counts = counts_[i];
-      if (const FacetColumn* c = sources_[i].column; !c) {
+      if (!sources_[i].column)
         count_read(doc, i);
-      } else if (!c->multi) {
-        if (did < c->code.size()) ++counts[c->code[did]];
-      } else if (size_t(did) + 1 < c->offsets.size()) {
-        for (uint32_t k = c->offsets[did]; k < c->offsets[did + 1]; ++k) ++counts[c->codes[k]];
-      }
+      else
+        count_column(i, did);
     }
+  }
+  // Whether every source is a column, so that add() can count documents
+  // given by docid alone.
+  bool columns_only() const {
+    return std::all_of(sources_.begin(), sources_.end(), [](const auto& s) { return s.column; });
+  }
+  // Counts document `did` (columns_only() sources), as the matcher would.
+  void add(Xapian::docid did) {
+    ++documents_;
+    for (size_t i = 0; i < sources_.size(); ++i) count_column(i, did);
   }
   std::string name() const override { return "medsearch.FacetCountSpy"; }
   // Facet `name` from source i: the number of distinct values counted and the
@@ -544,6 +550,16 @@ class FacetCountSpy : public Xapian::MatchSpy {
     std::unordered_map<std::string, uint32_t> codes;
   };
 
+  void count_column(size_t i, Xapian::docid did) {
+    const FacetColumn& c = *sources_[i].column;
+    std::vector<uint64_t>& counts = counts_[i];
+    if (!c.multi) {
+      if (did < c.code.size()) ++counts[c.code[did]];
+    } else if (size_t(did) + 1 < c.offsets.size()) {
+      for (uint32_t k = c.offsets[did]; k < c.offsets[did + 1]; ++k) ++counts[c.codes[k]];
+    }
+  }
+
   void count(size_t i, const std::string& value) {
     Read& read = read_[i];
     auto [known, added] = read.codes.emplace(value, static_cast<uint32_t>(read.values.size()));
@@ -574,6 +590,50 @@ class FacetCountSpy : public Xapian::MatchSpy {
   std::vector<Read> read_;
   uint64_t documents_ = 0;
 };
+
+// The terms of `query` when it only unites terms (OR, SYNONYM, MAX, scaled
+// weights, the left side of AND_MAYBE): then a document matches if it has
+// any of them. False for any other operator (AND, phrases, ranges, ...).
+bool union_terms(const Xapian::Query& query, std::vector<std::string>& terms) {
+  switch (query.get_type()) {
+    case Xapian::Query::LEAF_TERM:
+      terms.push_back(*query.get_unique_terms_begin());
+      return !terms.back().empty();  // "" matches every document
+    case Xapian::Query::LEAF_MATCH_NOTHING:
+      return true;
+    case Xapian::Query::OP_OR:
+    case Xapian::Query::OP_SYNONYM:
+    case Xapian::Query::OP_MAX:
+    case Xapian::Query::OP_SCALE_WEIGHT:
+      for (size_t i = 0; i < query.get_num_subqueries(); ++i)
+        if (!union_terms(query.get_subquery(i), terms)) return false;
+      return true;
+    case Xapian::Query::OP_AND_MAYBE:
+      return query.get_num_subqueries() > 0 && union_terms(query.get_subquery(0), terms);
+    default:
+      return false;
+  }
+}
+
+// Passes each document that has any of `terms` to `add`, once, in docid
+// order: a bit per document set from each term's posting list, then read.
+// Decoding the posting lists is all the work; the matcher would also merge
+// them in a heap and make a Document for each match.
+template <typename Add>
+void for_each_document_with_any(const Xapian::Database& db, std::vector<std::string> terms,
+                                Add add) {
+  std::sort(terms.begin(), terms.end());
+  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+  std::vector<uint64_t> bits(size_t(db.get_lastdocid()) / 64 + 1, 0);
+  for (const std::string& term : terms)
+    for (auto it = db.postlist_begin(term); it != db.postlist_end(term); ++it) {
+      const Xapian::docid did = *it;
+      bits[did / 64] |= uint64_t(1) << (did % 64);
+    }
+  for (size_t w = 0; w < bits.size(); ++w)
+    for (uint64_t word = bits[w]; word != 0; word &= word - 1)
+      add(static_cast<Xapian::docid>(w * 64 + __builtin_ctzll(word)));
+}
 
 // English function words, left out of queries unless quoted or required with
 // "+": they match nearly every document and only add noise to the ranking
@@ -1512,11 +1572,18 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
       sources.push_back(source);
     }
     FacetCountSpy spy(std::move(sources));
-    Xapian::Enquire counter(db);
-    counter.set_query(matched);
-    counter.set_weighting_scheme(Xapian::BoolWeight());
-    counter.add_matchspy(&spy);
-    counter.get_mset(0, 0, db.get_doccount());
+    std::vector<std::string> terms;
+    if (spy.columns_only() && union_terms(matched, terms)) {
+      // Words and concepts ORed (free text): the documents with any of
+      // them, straight from the posting lists.
+      for_each_document_with_any(db, std::move(terms), [&](Xapian::docid did) { spy.add(did); });
+    } else {
+      Xapian::Enquire counter(db);
+      counter.set_query(matched);
+      counter.set_weighting_scheme(Xapian::BoolWeight());
+      counter.add_matchspy(&spy);
+      counter.get_mset(0, 0, db.get_doccount());
+    }
     results.total = spy.documents();
     results.total_exact = true;
     for (size_t i = 0; i < options.facets.size(); ++i) {
