@@ -184,6 +184,25 @@ std::string mark_ranges(std::string_view plain, std::vector<std::pair<size_t, si
   return out;
 }
 
+// A snippet of `text` from byte `begin` (the start of a word): at most
+// `bytes`, cut at a word where the text goes on, HTML-escaped, with <mark>
+// around the `marks` (byte ranges of `text`) inside it and "…" where text is
+// left out, on one line.
+std::string text_window(std::string_view text, size_t begin, size_t bytes,
+                        std::vector<std::pair<size_t, size_t>> marks) {
+  std::string_view window = utf8_prefix(text.substr(begin), bytes);
+  size_t cut = window.rfind(' ');
+  if (begin + window.size() < text.size() && cut != std::string_view::npos && cut > 0)
+    window = window.substr(0, cut);
+  std::vector<std::pair<size_t, size_t>> local;
+  for (auto [b, e] : marks)
+    if (b >= begin && e <= begin + window.size()) local.emplace_back(b - begin, e - begin);
+  std::string out = begin > 0 ? "…" : "";
+  out += collapse_whitespace(mark_ranges(window, std::move(local)));
+  if (begin + window.size() < text.size()) out += "…";
+  return out;
+}
+
 // Adds highlighting of the query's concept variants to a snippet from Xapian,
 // so that the query CRPS highlights "complex regional pain syndrome". When
 // the snippet shows no match at all (the document matched through a variant
@@ -212,17 +231,7 @@ std::string highlight_concepts(const Vocabulary& vocabulary, const std::set<std:
   if (in_text.empty()) return snippet;
   size_t begin = in_text.front().first > 60 ? in_text.front().first - 60 : 0;
   while (begin > 0 && text[begin] != ' ') --begin;  // start at a word
-  std::string_view window = utf8_prefix(std::string_view(text).substr(begin), snippet_bytes);
-  size_t cut = window.rfind(' ');
-  if (begin + window.size() < text.size() && cut != std::string_view::npos && cut > 0)
-    window = window.substr(0, cut);
-  std::vector<std::pair<size_t, size_t>> local;
-  for (auto [b, e] : in_text)
-    if (b >= begin && e <= begin + window.size()) local.emplace_back(b - begin, e - begin);
-  std::string out = begin > 0 ? "…" : "";
-  out += collapse_whitespace(mark_ranges(window, std::move(local)));
-  if (begin + window.size() < text.size()) out += "…";
-  return out;
+  return text_window(text, begin, snippet_bytes, std::move(in_text));
 }
 
 }  // namespace
@@ -232,6 +241,60 @@ namespace {
 constexpr const char* kDocTypes[] = {"research", "clinic", "news", "other"};
 constexpr const char* kEvidenceTypes[] = {"rct",       "meta-analysis", "review",
                                           "guideline", "case-report",   "observational"};
+
+// What Xapian's snippets can mark in a text for a query: its words and
+// stemmed words ("Z" terms); a word of the text is marked when it, or "Z" and
+// its stem, is one of them (or it starts as a wildcard does). Prefixed terms
+// (fields, concepts, filters) never mark a word.
+struct SnippetTerms {
+  std::vector<std::string> terms;  // sorted
+  bool wildcard = false;           // the query has a wildcard: any word may match
+};
+
+void collect_wildcards(const Xapian::Query& query, bool& found) {
+  if (found) return;
+  if (query.get_type() == Xapian::Query::OP_WILDCARD) {
+    found = true;
+    return;
+  }
+  for (size_t i = 0; i < query.get_num_subqueries(); ++i)
+    collect_wildcards(query.get_subquery(i), found);
+}
+
+SnippetTerms snippet_terms(const Xapian::Query& query) {
+  SnippetTerms out;
+  auto is_upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  for (auto it = query.get_unique_terms_begin(); it != query.get_unique_terms_end(); ++it) {
+    std::string term = *it;
+    if (term.empty()) continue;
+    if (!is_upper(term[0]) || (term[0] == 'Z' && term.size() > 1 && !is_upper(term[1])))
+      out.terms.push_back(std::move(term));
+  }
+  collect_wildcards(query, out.wildcard);
+  return out;
+}
+
+// Which of `docids` Xapian's snippets may mark a word in: those with one of
+// the query's snippet terms (their text was indexed with the same words and
+// stems, so a word a snippet marks is a term of the document). Read from the
+// terms' posting lists, which for a few terms and ten documents costs far
+// less than the documents' term lists.
+std::set<Xapian::docid> may_mark(const Xapian::Database& db, const SnippetTerms& query,
+                                 std::vector<Xapian::docid> docids) {
+  if (query.wildcard) return {docids.begin(), docids.end()};
+  std::sort(docids.begin(), docids.end());
+  std::set<Xapian::docid> out;
+  for (const std::string& term : query.terms) {
+    Xapian::PostingIterator p = db.postlist_begin(term);
+    for (Xapian::docid did : docids) {
+      if (out.count(did)) continue;
+      p.skip_to(did);
+      if (p == db.postlist_end(term)) break;
+      if (*p == did) out.insert(did);
+    }
+  }
+  return out;
+}
 
 // The query language's errors: the search falls back to plain words, and the
 // user reads this message.
@@ -1602,6 +1665,8 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     highlighter = vocabulary->with_concepts({concept_ids.begin(), concept_ids.end()});
   const Xapian::MSet& marker = typed_top ? *typed_top : mset;  // its query marks snippets
   const Xapian::Stem snippet_stem = internal::snippet_stemmer(stemmer, typed_top ? matched : query);
+  const std::set<Xapian::docid> markable =
+      may_mark(db, snippet_terms(typed_top ? matched : query), {mset.begin(), mset.end()});
   uint32_t rank = options.offset;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     SearchHit hit;
@@ -1611,10 +1676,18 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     if (options.collapse) hit.similar = it.get_collapse_count();
     Xapian::Document xdoc = it.get_document();
     hit.doc = schema::decode_document_data(xdoc.get_data());
-    // One line: paragraph breaks in the stored text are layout, not content.
-    hit.snippet = collapse_whitespace(marker.snippet(hit.doc.text, options.snippet_bytes,
-                                                     snippet_stem, Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                                     "<mark>", "</mark>", "…"));
+    if (markable.count(hit.docid)) {
+      // One line: paragraph breaks in the stored text are layout, not content.
+      hit.snippet = collapse_whitespace(
+          marker.snippet(hit.doc.text, options.snippet_bytes, snippet_stem,
+                         Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", "…"));
+    } else {
+      // None of the words is in the document (it matched by a concept, a
+      // field or the feedback's words): Xapian's snippet would read every
+      // word to mark none, and show an arbitrary window (the references at
+      // the end, as often as not). The start of the text says more.
+      hit.snippet = text_window(hit.doc.text, 0, options.snippet_bytes, {});
+    }
     if (highlighter) {
       // Only the query's concepts the document holds (its concepts slot
       // lists them all) can be marked: a document found through other words

@@ -227,6 +227,35 @@ TEST_CASE("snippets highlight the concept variants that matched", "[search][snip
   CHECK(ascii_lower(words.hits[0].snippet).find("<mark>infusion") != std::string::npos);
 }
 
+TEST_CASE("a result without the query's words shows the start of its text", "[search][snippets]") {
+  // title: searches a field Xapian's snippets never mark, so no word of the
+  // text is marked: the snippet is the text's beginning, not some window.
+  SearchOptions options;
+  options.limit = 5;
+  auto results = search("title:ketamine", options);
+  REQUIRE_FALSE(results.hits.empty());
+  Xapian::Database db(fixture_index().path);
+  for (const auto& hit : results.hits) {
+    INFO(hit.doc.url << ": " << hit.snippet);
+    std::string text = collapse_whitespace(
+        schema::decode_document_data(db.get_document(hit.docid).get_data()).text);
+    std::string shown = snippet_to_text(hit.snippet, "", "");
+    CHECK(hit.snippet.find("<mark>") == std::string::npos);
+    if (text.empty()) {  // a record with a title alone
+      CHECK(shown.empty());
+      continue;
+    }
+    REQUIRE(shown.size() > 20);
+    if (shown.size() >= 3 && shown.compare(shown.size() - 3, 3, "…") == 0)
+      shown.erase(shown.size() - 3);
+    CHECK(text.compare(0, shown.size(), shown) == 0);
+  }
+  // With the word in the text, the snippet marks it.
+  auto word = search("title:ketamine allodynia", options);
+  REQUIRE_FALSE(word.hits.empty());
+  CHECK(ascii_lower(word.hits[0].snippet).find("<mark>allodynia") != std::string::npos);
+}
+
 TEST_CASE("facet counts equal a brute-force count over the whole match set", "[search][facets]") {
   SearchOptions options;
   options.collapse = false;
