@@ -160,8 +160,11 @@ std::vector<ExpansionTerm> expansion_terms(
   // greater term first. (Every candidate still bounded weighs less than them.)
   size_t keep = std::min<size_t>(ranked.size(), size);
   std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end(), better);
-  for (size_t k = 0; k < keep && ranked[k].second->weight > 0; ++k)
-    out.push_back({*ranked[k].first, ranked[k].second->weight});
+  for (size_t k = 0; k < keep && ranked[k].second->weight > 0; ++k) {
+    Xapian::doccount termfreq = 0;  // every part's is known for these
+    for (Xapian::doccount freq : ranked[k].second->freqs) termfreq += freq;
+    out.push_back({*ranked[k].first, ranked[k].second->weight, termfreq});
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@ namespace medsearch::internal {
 struct ExpansionTerm {
   std::string term;
   double weight = 0;
+  Xapian::doccount termfreq = 0;  // documents of the whole index with the term
 };
 
 // Term frequencies looked up in the local parts of one revision of an index,

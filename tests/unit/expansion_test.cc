@@ -107,6 +107,16 @@ void check_equal(const std::vector<medsearch::internal::ExpansionTerm>& expected
   for (size_t i = 0; i < got.size(); ++i) {
     CHECK(got[i].term == expected[i].term);
     CHECK(got[i].weight == expected[i].weight);
+    CHECK(got[i].termfreq == expected[i].termfreq);
+  }
+}
+
+// Each term's frequency is that of the whole (combined) index.
+void check_termfreqs(const Xapian::Database& db,
+                     const std::vector<medsearch::internal::ExpansionTerm>& got) {
+  for (const auto& t : got) {
+    INFO(t.term);
+    CHECK(t.termfreq == db.get_termfreq(t.term));
   }
 }
 
@@ -129,8 +139,10 @@ TEST_CASE("expansion terms equal the ESet of Xapian over one database", "[search
           enquire.get_eset(size, xapian_rset, Xapian::Enquire::INCLUDE_QUERY_TERMS, &decider);
       REQUIRE(eset.size() > 0);
       check_same(eset, expansion_terms(db, {db}, {false}, rset, size, decider));
+      check_termfreqs(db, expansion_terms(db, {db}, {false}, rset, size, decider));
       // Taken as remote, a single database already gives every frequency.
       check_same(eset, expansion_terms(db, {db}, {true}, rset, size, decider));
+      check_termfreqs(db, expansion_terms(db, {db}, {true}, rset, size, decider));
     }
   }
 }
@@ -155,6 +167,7 @@ TEST_CASE("expansion terms equal the exact ESet of Xapian over several databases
           Xapian::Enquire::USE_EXACT_TERMFREQ | Xapian::Enquire::INCLUDE_QUERY_TERMS, &decider);
       auto one_index = expansion_terms(whole, {whole}, {false}, rset, size, decider);
       check_same(exact, one_index);
+      check_termfreqs(whole, one_index);
       // The shards searched as one give exactly what one index of them gives,
       // local or remote (the threads asking the shards about bounded terms).
       check_equal(one_index,
