@@ -43,12 +43,10 @@ struct Decoded {
   size_t size = 0;  // bytes
 };
 
-// The character at `pos` (which must be < text.size()). An invalid UTF-8 sequence reads
-// as one Latin-1 character per byte, as Xapian::Utf8Iterator reads it.
-Decoded decode(std::string_view text, size_t pos) {
+// decode() of a character that is not ASCII.
+Decoded decode_multibyte(std::string_view text, size_t pos) {
   const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned first = byte(pos);
-  if (first < 0x80) return {first, 1};
   size_t size = 0;
   unsigned ch = 0;
   if (first >= 0xc2 && first <= 0xdf) {
@@ -74,6 +72,24 @@ Decoded decode(std::string_view text, size_t pos) {
     return {first, 1};
   }
   return {ch, size};
+}
+
+// The character at `pos` (which must be < text.size()). An invalid UTF-8 sequence reads
+// as one Latin-1 character per byte, as Xapian::Utf8Iterator reads it. ASCII, most of
+// medical text, is decoded inline.
+inline Decoded decode(std::string_view text, size_t pos) {
+  const unsigned first = static_cast<unsigned char>(text[pos]);
+  if (first < 0x80) return {first, 1};
+  return decode_multibyte(text, pos);
+}
+
+// Xapian::Unicode::is_wordchar(ch): letters, marks, digits and connector punctuation.
+// ASCII is answered here (letters, digits, '_'), without Xapian's table lookup.
+inline bool is_wordchar(unsigned ch) {
+  if (ch < 0x80)
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+  return unicode::is_wordchar(ch);
 }
 
 bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
@@ -456,7 +472,7 @@ std::vector<Token> tokenize(std::string_view text) {
   size_t pos = 0;
   while (pos < n) {
     Decoded d = decode(text, pos);
-    if (!unicode::is_wordchar(d.ch)) {
+    if (!is_wordchar(d.ch)) {
       pos += d.size;
       continue;
     }
@@ -475,7 +491,7 @@ std::vector<Token> tokenize(std::string_view text) {
         }
         break;
       }
-      const bool ends_word = q >= n || !unicode::is_wordchar(decode(text, q).ch);
+      const bool ends_word = q >= n || !is_wordchar(decode(text, q).ch);
       if (letters >= 2 && ends_word) {
         Token token;
         token.text = text.substr(start, q - start);
@@ -491,14 +507,14 @@ std::vector<Token> tokenize(std::string_view text) {
     unsigned previous = 0;
     while (pos < n) {
       d = decode(text, pos);
-      if (unicode::is_wordchar(d.ch) || is_zero_width(d.ch)) {
+      if (is_wordchar(d.ch) || is_zero_width(d.ch)) {
         previous = d.ch;
         pos += d.size;
         continue;
       }
       if (pos + d.size < n) {
         const Decoded next = decode(text, pos + d.size);
-        const bool joins = (is_infix(d.ch) && unicode::is_wordchar(next.ch)) ||
+        const bool joins = (is_infix(d.ch) && is_wordchar(next.ch)) ||
                            (is_digit_infix(d.ch) && is_digit(previous) && is_digit(next.ch));
         if (joins) {
           previous = next.ch;
@@ -512,7 +528,7 @@ std::vector<Token> tokenize(std::string_view text) {
     size_t suffix_end = pos;
     while (suffix_end < n && (text[suffix_end] == '+' || text[suffix_end] == '#')) ++suffix_end;
     if (suffix_end > pos && suffix_end - pos <= 3 &&
-        (suffix_end >= n || !unicode::is_wordchar(decode(text, suffix_end).ch))) {
+        (suffix_end >= n || !is_wordchar(decode(text, suffix_end).ch))) {
       pos = suffix_end;
     }
     if (pos - start > kMaxWordBytes) continue;
