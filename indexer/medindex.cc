@@ -330,10 +330,13 @@ int run(int argc, char** argv) {
   if (!writer) return cli::error(kProgram, writer.error());
   auto vocabulary = choose_vocabulary(**writer, vocab_files, vm.count("no-vocab") > 0, quiet);
   if (!vocabulary) return cli::error(kProgram, vocabulary.error());
-  if (Status s = (*writer)->set_vocabulary(*vocabulary); !s) return cli::error(kProgram, s.error());
-
   // Into an empty index, as many shard writers as builder threads, merged at the end.
   options.bulk_shards = threads >= 2 ? threads : 0;
+  // A bulk build stores the vocabulary in the merged index, at the end.
+  if (Indexer::builds_in_bulk(**writer, options))
+    (*writer)->use_vocabulary(*vocabulary);
+  else if (Status s = (*writer)->set_vocabulary(*vocabulary); !s)
+    return cli::error(kProgram, s.error());
   Indexer indexer(**writer, options);
 
   int exit_code = cli::kOk;

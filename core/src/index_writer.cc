@@ -425,6 +425,11 @@ void store_vocabulary_pieces(Xapian::WritableDatabase& db, const Vocabulary* voc
 
 }  // namespace
 
+void IndexWriter::use_vocabulary(std::shared_ptr<const Vocabulary> vocabulary) {
+  impl_->vocabulary = std::move(vocabulary);
+  impl_->builder.reset();
+}
+
 Status IndexWriter::set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary) {
   impl_->vocabulary = vocabulary;
   impl_->builder.reset();

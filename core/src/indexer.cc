@@ -278,7 +278,7 @@ struct Indexer::Impl {
     }
     if (!options.shards.empty())
       start_shards(options.shards);
-    else if (options.bulk_shards > 1 && writer.document_count() == 0)
+    else if (Indexer::builds_in_bulk(writer, options))
       open_shards();
     for (unsigned i = 0; i < options.threads; ++i) builders.emplace_back([this] { build_loop(); });
     writer_thread = std::thread([this] { write_loop(); });
@@ -637,6 +637,11 @@ Indexer::~Indexer() {
     shard->queue.close();
     if (shard->thread.joinable()) shard->thread.join();
   }
+}
+
+bool Indexer::builds_in_bulk(const IndexWriter& writer, const IndexerOptions& options) {
+  return options.threads > 0 && options.shards.empty() && options.bulk_shards > 1 &&
+         writer.document_count() == 0;
 }
 
 Status Indexer::add_input(const std::string& path) { return impl_->add_input(path); }

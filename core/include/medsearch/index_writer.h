@@ -79,11 +79,16 @@ class IndexWriter {
   Result<std::shared_ptr<const Vocabulary>> stored_vocabulary();
 
   // Makes `vocabulary` the index's vocabulary: stored in the index (so the
-  // searcher expands queries with exactly the same concepts), its single-word
-  // variants added to Xapian's synonym table and its words to the spelling
-  // data. Documents indexed earlier keep their concept terms until they are
-  // indexed again (their content hash includes the vocabulary's fingerprint).
+  // searcher expands queries with exactly the same concepts) and its
+  // single-word variants added to Xapian's synonym table. Documents indexed
+  // earlier keep their concept terms until they are indexed again (their
+  // content hash includes the vocabulary's fingerprint).
   Status set_vocabulary(std::shared_ptr<const Vocabulary> vocabulary);
+  // Makes `vocabulary` the one documents are built with from now on, without
+  // storing it: for a bulk build (Indexer::builds_in_bulk), whose
+  // absorb_shards() stores it in the merged index. Stored first, it would be
+  // thrown away with the empty index the merge replaces.
+  void use_vocabulary(std::shared_ptr<const Vocabulary> vocabulary);
   std::shared_ptr<const Vocabulary> vocabulary() const;
 
   // Stores a prepared document: adds it, or replaces the document with the same

@@ -77,6 +77,11 @@ class Indexer {
   Indexer(IndexWriter& writer, IndexerOptions options);
   ~Indexer();
 
+  // Whether an Indexer made with these builds `writer`'s index in bulk: into
+  // an empty index, with options.bulk_shards shard writers that finish()
+  // merges into it, storing the writer's vocabulary then.
+  static bool builds_in_bulk(const IndexWriter& writer, const IndexerOptions& options);
+
   // Indexes one input: a crawl directory (with warc/), a .warc or .warc.gz
   // file, a JSON Lines file, a PubMed XML file, a directory of any of these
   // (recursively), or a single HTML/XHTML/PDF/text file. Fails only when the
