@@ -1673,8 +1673,12 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     highlighter = vocabulary->with_concepts({concept_ids.begin(), concept_ids.end()});
   const Xapian::MSet& marker = typed_top ? *typed_top : mset;  // its query marks snippets
   const Xapian::Stem snippet_stem = internal::snippet_stemmer(stemmer, typed_top ? matched : query);
+  // A remote shard sends a whole posting list for one skip_to: there, every
+  // result gets Xapian's snippet first.
+  const bool remote = std::find(part_remote.begin(), part_remote.end(), true) != part_remote.end();
   const std::set<Xapian::docid> markable =
-      may_mark(db, snippet_terms(typed_top ? matched : query), {mset.begin(), mset.end()});
+      remote ? std::set<Xapian::docid>(mset.begin(), mset.end())
+             : may_mark(db, snippet_terms(typed_top ? matched : query), {mset.begin(), mset.end()});
   uint32_t rank = options.offset;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     SearchHit hit;
@@ -1684,18 +1688,19 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     if (options.collapse) hit.similar = it.get_collapse_count();
     Xapian::Document xdoc = it.get_document();
     hit.doc = schema::decode_document_data(xdoc.get_data());
+    // Xapian's snippet where it marks a word. Where it marks none (the
+    // document matched by a concept, a field or the feedback's words), its
+    // window is arbitrary (the references at the end, as often as not): the
+    // start of the text says more. A document without any of the words
+    // (`markable`) goes there without Xapian reading every word of it.
     if (markable.count(hit.docid)) {
       // One line: paragraph breaks in the stored text are layout, not content.
       hit.snippet = collapse_whitespace(
           marker.snippet(hit.doc.text, options.snippet_bytes, snippet_stem,
                          Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", "…"));
-    } else {
-      // None of the words is in the document (it matched by a concept, a
-      // field or the feedback's words): Xapian's snippet would read every
-      // word to mark none, and show an arbitrary window (the references at
-      // the end, as often as not). The start of the text says more.
-      hit.snippet = text_window(hit.doc.text, 0, options.snippet_bytes, {});
     }
+    if (hit.snippet.find("<mark>") == std::string::npos)
+      hit.snippet = text_window(hit.doc.text, 0, options.snippet_bytes, {});
     if (highlighter) {
       // Only the query's concepts the document holds (its concepts slot
       // lists them all) can be marked: a document found through other words
