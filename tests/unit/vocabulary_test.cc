@@ -162,6 +162,15 @@ TEST_CASE("tokenize splits words as Xapian's TermGenerator does", "[vocabulary]"
   }
 }
 
+TEST_CASE("tokenize takes each ASCII character as Xapian's is_wordchar does", "[vocabulary]") {
+  // tokenize() classifies ASCII itself, without asking Xapian.
+  for (unsigned c = 1; c < 128; ++c) {
+    INFO("character " << c);
+    CHECK((tokenize(std::string(1, static_cast<char>(c))).size() == 1) ==
+          Xapian::Unicode::is_wordchar(c));
+  }
+}
+
 TEST_CASE("token index equals Xapian term position minus one", "[vocabulary]") {
   const std::string texts[] = {
       "Ketamine (Ketalar) for complex regional pain syndrome: a randomised, double-blind trial.",
