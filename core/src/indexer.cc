@@ -319,13 +319,10 @@ struct Indexer::Impl {
     }
   }
 
-  // Stops the kept shards' writers, commits them and reconciles copies across them.
+  // Stops the kept shards' writers (each commits as it stops) and reconciles
+  // copies across them.
   void finish_kept_shards() {
-    for (auto& shard : shards) {
-      shard->queue.close();
-      shard->thread.join();
-      if (Status s = shard->writer->commit(); !s) fail_with(std::move(s));
-    }
+    stop_shard_threads();
     shards.clear();
     if (failed) return;
     auto removed = IndexWriter::reconcile_shards(options.shards);
@@ -337,6 +334,17 @@ struct Indexer::Impl {
   void shard_loop(Shard& shard) {
     while (std::optional<Outcome> outcome = shard.queue.pop())
       if (!failed) apply(*outcome, *shard.writer, shard.pending);
+    // The last commit (for a bulk shard, with all its spelling data) is made
+    // here, so that the shards make theirs side by side. It is made after a
+    // failure too: what was written is kept.
+    shard.writer->defer_spelling(false);
+    if (Status s = shard.writer->commit(); !s) fail_with(std::move(s));
+  }
+
+  // Closes every shard's queue, then waits for each writer to finish and commit.
+  void stop_shard_threads() {
+    for (auto& shard : shards) shard->queue.close();
+    for (auto& shard : shards) shard->thread.join();
   }
 
   // Bulk mode: a document goes to the shard its id hashes to, so that a later
@@ -351,16 +359,11 @@ struct Indexer::Impl {
     shards[fnv1a64(id) % shards.size()]->queue.push(std::move(outcome));
   }
 
-  // Stops the shard writers, commits them and merges them into the index.
+  // Stops the shard writers (each commits as it stops) and merges them into
+  // the index.
   void merge_shards() {
-    for (auto& shard : shards) {
-      shard->queue.close();
-      shard->thread.join();
-      shard->writer->defer_spelling(false);
-      if (Status s = shard->writer->commit(); !s) fail_with(std::move(s));
-      shard->owned.reset();
-    }
-    shards.clear();
+    stop_shard_threads();
+    shards.clear();  // closes the bulk shards' databases
     if (!failed && !shard_paths.empty()) {
       auto removed = writer.absorb_shards(shard_paths);
       if (!removed) {
