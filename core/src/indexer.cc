@@ -344,7 +344,8 @@ struct Indexer::Impl {
   // Closes every shard's queue, then waits for each writer to finish and commit.
   void stop_shard_threads() {
     for (auto& shard : shards) shard->queue.close();
-    for (auto& shard : shards) shard->thread.join();
+    for (auto& shard : shards)
+      if (shard->thread.joinable()) shard->thread.join();
   }
 
   // Bulk mode: a document goes to the shard its id hashes to, so that a later
@@ -636,10 +637,7 @@ Indexer::Indexer(IndexWriter& writer, IndexerOptions options)
 Indexer::~Indexer() {
   impl_->stop_threads();
   // Without finish(): shard writers stop, keeping what they wrote.
-  for (auto& shard : impl_->shards) {
-    shard->queue.close();
-    if (shard->thread.joinable()) shard->thread.join();
-  }
+  impl_->stop_shard_threads();
 }
 
 bool Indexer::builds_in_bulk(const IndexWriter& writer, const IndexerOptions& options) {
