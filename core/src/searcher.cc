@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -1323,12 +1324,72 @@ struct Searcher::Impl {
                             : schema::kSlotEvidence;
   }
 
-  const FacetColumn& facet_column(const std::string& name) {
+  // The column of facet `name`, read from `from` (db, or facet_db at the
+  // same revision) the first time.
+  const FacetColumn& facet_column(const Xapian::Database& from, const std::string& name) {
     auto it = facet_columns.find(name);
     if (it != facet_columns.end()) return it->second;
     FacetColumn column =
-        name == "concept" ? read_concept_column(db) : read_slot_column(db, facet_slot(name));
+        name == "concept" ? read_concept_column(from) : read_slot_column(from, facet_slot(name));
     return facet_columns.emplace(name, std::move(column)).first->second;
+  }
+
+  struct FacetCounts {
+    uint64_t documents = 0;  // the documents counted: the whole match set
+    std::vector<Facet> facets;
+  };
+  // The facets of the documents `matched` matches in `from`, unlabelled. With
+  // read_matches, facets without a column read so far are read from each
+  // match instead of a column. `terms`, when given, are matched's terms and
+  // matched unites them (union_terms). A task on another thread must not
+  // touch a Query this thread uses (their reference counts are not atomic):
+  // it passes the terms, or a Query of its own (serialised and read back).
+  FacetCounts count_facets(const Xapian::Database& from, const Xapian::Query& matched,
+                           std::optional<std::vector<std::string>> terms,
+                           const SearchOptions& options, bool read_matches) {
+    std::vector<FacetSource> sources;
+    for (const auto& name : options.facets) {
+      FacetSource source;
+      if (facet_columns.count(name) || !read_matches)
+        source.column = &facet_column(from, name);
+      else if (name == "concept")
+        source.concepts = true;
+      else
+        source.slot = facet_slot(name);
+      sources.push_back(source);
+    }
+    FacetCountSpy spy(std::move(sources));
+    if (spy.columns_only() && terms) {
+      // Words and concepts ORed (free text): the documents with any of
+      // them, straight from the posting lists.
+      for_each_document_with_any(from, std::move(*terms), [&](Xapian::docid did) { spy.add(did); });
+    } else {
+      Xapian::Enquire counter(from);
+      counter.set_query(matched);
+      counter.set_weighting_scheme(Xapian::BoolWeight());
+      counter.add_matchspy(&spy);
+      counter.get_mset(0, 0, from.get_doccount());
+    }
+    FacetCounts counts;
+    counts.documents = spy.documents();
+    for (size_t i = 0; i < options.facets.size(); ++i)
+      counts.facets.push_back(spy.facet(i, options.facets[i], options.facet_values));
+    return counts;
+  }
+
+  // A second handle on the (one, local) index for counting facets on the
+  // other core while the ranking runs (Xapian's databases are not shared
+  // between threads), at db's revision; null when it cannot be had.
+  std::optional<Xapian::Database> facet_db;
+  const Xapian::Database* facet_database() {
+    if (xapian_spies || parts.size() != 1 || part_remote.front()) return nullptr;
+    if (!facet_db)
+      facet_db = Xapian::Database(addresses.front().path);
+    else
+      facet_db->reopen();
+    // A commit between the two opens: count on db, after the ranking.
+    if (facet_db->get_revision() != db.get_revision()) return nullptr;
+    return &*facet_db;
   }
 
   // Pseudo-relevance feedback: the query's matches reranked with the most
@@ -1531,6 +1592,29 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     return results;
   }
 
+  // Facets count the whole match set of the query as typed (feedback terms
+  // rank, they do not add to what was asked for), in a pass that weighs
+  // nothing. A process that has searched before (FastCGI, a batch) has the
+  // columns, and counts on the other core while this one ranks: the counting
+  // reads nothing the ranking writes (facet_columns is the task's until get()).
+  const Xapian::Query matched = query;
+  std::optional<std::vector<std::string>> matched_terms;
+  if (!options.facets.empty() && !xapian_spies) {
+    matched_terms.emplace();
+    if (!union_terms(matched, *matched_terms)) matched_terms.reset();
+  }
+  std::future<FacetCounts> counted_aside;
+  if (!options.facets.empty() && !xapian_spies && searches > 1) {
+    if (const Xapian::Database* other = facet_database()) {
+      std::string own = matched_terms ? std::string() : matched.serialise();
+      counted_aside = std::async(
+          std::launch::async, [this, other, own = std::move(own), terms = matched_terms, &options] {
+            Xapian::Query copy = own.empty() ? Xapian::Query() : Xapian::Query::unserialise(own);
+            return count_facets(*other, copy, terms, options, /*read_matches=*/false);
+          });
+    }
+  }
+
   double k1 = options.bm25_k1 >= 0 ? options.bm25_k1 : kDefaultBm25K1;
   double b = options.bm25_b >= 0 ? options.bm25_b : kDefaultBm25B;
   auto make_enquire = [&](const Xapian::Query& q) {
@@ -1551,7 +1635,6 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   // sample: in a few dozen pages they are a good part of it, and the
   // feedback only drifts.
   constexpr Xapian::doccount kFeedbackMinDocuments = 1000;
-  const Xapian::Query matched = query;
   bool widened = false;                 // the feedback terms match documents the query does not
   Xapian::doccount typed_estimate = 0;  // matches of `matched`, estimated by the feedback
   bool typed_exact = false;             // ... and counted exactly
@@ -1617,50 +1700,26 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
       results.facets.push_back(std::move(facet));
     }
   } else if (!options.facets.empty()) {
-    // Facets count the whole match set of the query as typed (feedback terms
-    // rank, they do not add to what was asked for), in a second pass that
-    // weighs nothing.
-    //
-    // A column costs a pass over the whole index once, then an array lookup
-    // a match; reading each match costs far more a match. A process that has
-    // searched before (FastCGI, a batch) keeps columns; the first search of
-    // a process (a CGI request, a command) reads its matches when they are a
-    // small part of the index.
+    // The first search of a process (a CGI request, a command) counts here,
+    // after the ranking: it has no columns yet, and reads its matches'
+    // values instead when they are a small part of the index. A column
+    // costs a pass over the whole index once, then an array lookup a match;
+    // reading each match costs far more a match.
     constexpr Xapian::doccount kReadMatchesBelow = 8;  // 1/8 of the index
-    bool read_matches =
-        searches == 1 && uint64_t(typed_estimate ? typed_estimate : mset.get_matches_estimated()) *
-                                 kReadMatchesBelow <
-                             db.get_doccount();
-    std::vector<FacetSource> sources;
-    for (const auto& name : options.facets) {
-      FacetSource source;
-      if (facet_columns.count(name) || !read_matches)
-        source.column = &facet_column(name);
-      else if (name == "concept")
-        source.concepts = true;
-      else
-        source.slot = facet_slot(name);
-      sources.push_back(source);
-    }
-    FacetCountSpy spy(std::move(sources));
-    std::vector<std::string> terms;
-    if (spy.columns_only() && union_terms(matched, terms)) {
-      // Words and concepts ORed (free text): the documents with any of
-      // them, straight from the posting lists.
-      for_each_document_with_any(db, std::move(terms), [&](Xapian::docid did) { spy.add(did); });
+    FacetCounts counted;
+    if (counted_aside.valid()) {
+      counted = counted_aside.get();
     } else {
-      Xapian::Enquire counter(db);
-      counter.set_query(matched);
-      counter.set_weighting_scheme(Xapian::BoolWeight());
-      counter.add_matchspy(&spy);
-      counter.get_mset(0, 0, db.get_doccount());
+      bool read_matches = searches == 1 &&
+                          uint64_t(typed_estimate ? typed_estimate : mset.get_matches_estimated()) *
+                                  kReadMatchesBelow <
+                              db.get_doccount();
+      counted = count_facets(db, matched, std::move(matched_terms), options, read_matches);
     }
-    results.total = spy.documents();
+    results.total = counted.documents;
     results.total_exact = true;
-    for (size_t i = 0; i < options.facets.size(); ++i) {
-      const std::string& name = options.facets[i];
-      Facet facet = spy.facet(i, name, options.facet_values);
-      if (name == "concept") label_concepts(facet);
+    for (Facet& facet : counted.facets) {
+      if (facet.name == "concept") label_concepts(facet);
       results.facets.push_back(std::move(facet));
     }
   }

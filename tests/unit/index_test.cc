@@ -627,4 +627,15 @@ TEST_CASE("a long-running searcher counts facets of documents added since it ope
   REQUIRE((*writer)->put(make_doc("http://a.test/3", "Pain again", "More pain care.")));
   REQUIRE((*writer)->commit());
   CHECK(count() == 3);
+  // Once it has searched, it counts on a second handle of its own, which
+  // must follow the commits too.
+  CHECK(count() == 3);
+  REQUIRE((*writer)->put(make_doc("http://a.test/4", "Pain, once more", "Pain relief.")));
+  REQUIRE((*writer)->commit());
+  CHECK(count() == 4);
+  auto removed = (*writer)->remove("http://a.test/3");
+  REQUIRE(removed);
+  REQUIRE(*removed);
+  REQUIRE((*writer)->commit());
+  CHECK(count() == 3);
 }
