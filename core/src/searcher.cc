@@ -1407,8 +1407,10 @@ struct Searcher::Impl {
     // Of those, terms in more than this share of the documents are left
     // out: nearly function words here ("patients", "study"), they weigh
     // little and their long posting lists were most of the second match's
-    // cost. NFCorpus dev nDCG@10 0.3218 with them, 0.3221 without.
-    constexpr double kFeedbackMaxShare = 0.1;
+    // cost. NFCorpus dev nDCG@10: 0.3218 with them all, 0.3221 with those
+    // in at most 10% of the documents, 0.3208 at 3%, which cuts the second
+    // match by a third (docs/performance.md, "Ranking quality").
+    constexpr double kFeedbackMaxShare = 0.03;
     std::vector<Xapian::docid> rset(top.begin(), top.end());
     auto eset = expand(rset, kFeedbackTerms, /*stems=*/false, query);
     if (eset.empty()) return std::nullopt;
