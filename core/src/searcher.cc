@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "expansion.h"
 #include "folding_stem.h"
@@ -703,18 +704,28 @@ void for_each_document_with_any(const Xapian::Database& db, std::vector<std::str
 // "+": they match nearly every document and only add noise to the ranking
 // (measured on NFCorpus, whose queries are often questions). Negations and
 // words with a medical sense (no, not, all, may) are not in it.
+constexpr const char* kStopWords[] = {
+    "a",     "about",  "after",  "again", "am",    "an",    "and",   "any",    "are",  "as",
+    "at",    "be",     "been",   "being", "but",   "by",    "can",   "could",  "did",  "do",
+    "does",  "doing",  "for",    "from",  "had",   "has",   "have",  "having", "he",   "her",
+    "here",  "hers",   "him",    "his",   "how",   "i",     "if",    "in",     "into", "is",
+    "it",    "its",    "itself", "me",    "my",    "of",    "on",    "or",     "our",  "ours",
+    "she",   "should", "so",     "than",  "that",  "the",   "their", "theirs", "them", "then",
+    "there", "these",  "they",   "this",  "those", "to",    "too",   "very",   "was",  "we",
+    "were",  "what",   "when",   "where", "which", "while", "who",   "whom",   "why",  "will",
+    "with",  "would",  "you",    "your",  "yours"};
+
+// The length of the longest of kStopWords: longer words need no lookup.
+constexpr size_t longest_stop_word() {
+  size_t longest = 0;
+  for (const char* word : kStopWords)
+    longest = std::max(longest, std::char_traits<char>::length(word));
+  return longest;
+}
+constexpr size_t kLongestStopWord = longest_stop_word();
+
 const Xapian::SimpleStopper& english_stopper() {
-  static const char* const kWords[] = {
-      "a",     "about",  "after",  "again", "am",    "an",    "and",   "any",    "are",  "as",
-      "at",    "be",     "been",   "being", "but",   "by",    "can",   "could",  "did",  "do",
-      "does",  "doing",  "for",    "from",  "had",   "has",   "have",  "having", "he",   "her",
-      "here",  "hers",   "him",    "his",   "how",   "i",     "if",    "in",     "into", "is",
-      "it",    "its",    "itself", "me",    "my",    "of",    "on",    "or",     "our",  "ours",
-      "she",   "should", "so",     "than",  "that",  "the",   "their", "theirs", "them", "then",
-      "there", "these",  "they",   "this",  "those", "to",    "too",   "very",   "was",  "we",
-      "were",  "what",   "when",   "where", "which", "while", "who",   "whom",   "why",  "will",
-      "with",  "would",  "you",    "your",  "yours"};
-  static const Xapian::SimpleStopper stopper(std::begin(kWords), std::end(kWords));
+  static const Xapian::SimpleStopper stopper(std::begin(kStopWords), std::end(kStopWords));
   return stopper;
 }
 
@@ -728,17 +739,23 @@ class ExpansionTermDecider : public Xapian::ExpandDecider {
  public:
   ExpansionTermDecider(bool stems, const Xapian::Query& query)
       : stems_(stems), query_terms_(query.get_unique_terms_begin(), query.get_unique_terms_end()) {}
+  // Called for every term of every relevant document: the cheap tests first.
   bool operator()(const std::string& term) const override {
-    if (term.empty() || query_terms_.count(term)) return false;
+    if (term.empty()) return false;
+    bool wanted;
     if (term[0] >= 'a' && term[0] <= 'z')
-      return term.size() >= 3 && !all_digits(term) && !english_stopper()(term);
-    if (term[0] == 'Z') return stems_ && term.size() >= 4;
-    return term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
+      wanted = term.size() >= 3 && !all_digits(term) &&
+               (term.size() > kLongestStopWord || !english_stopper()(term));
+    else if (term[0] == 'Z')
+      wanted = stems_ && term.size() >= 4;
+    else
+      wanted = term.compare(0, schema::kConcept.size(), schema::kConcept) == 0;
+    return wanted && !query_terms_.count(term);
   }
 
  private:
   bool stems_;
-  std::set<std::string> query_terms_;
+  std::unordered_set<std::string> query_terms_;
 };
 
 }  // namespace
