@@ -499,7 +499,24 @@ struct FacetColumn {
   std::vector<uint32_t> code;           // single: docid -> code
   std::vector<uint32_t> offsets;        // multi: docid's codes are codes[offsets[d], offsets[d+1])
   std::vector<uint32_t> codes;
+  // Single, with few values: for each code but 0, a bit per docid, so that a
+  // match set given as bits is counted a word (64 documents) at a time.
+  std::vector<std::vector<uint64_t>> bits;
 };
+
+// Values of a single-valued column counted from bits (FacetColumn::bits)
+// rather than document by document: up to this many.
+constexpr size_t kMaxBitsValues = 64;
+
+// Fills column.bits when the column has few values.
+void add_value_bits(FacetColumn& column) {
+  if (column.multi || column.values.size() > kMaxBitsValues) return;
+  const size_t words = column.code.size() / 64 + 1;
+  column.bits.assign(column.values.size(), {});
+  for (size_t v = 1; v < column.values.size(); ++v) column.bits[v].assign(words, 0);
+  for (size_t did = 0; did < column.code.size(); ++did)
+    if (uint32_t v = column.code[did]) column.bits[v][did / 64] |= uint64_t(1) << (did % 64);
+}
 
 // The values of a value slot.
 FacetColumn read_slot_column(const Xapian::Database& db, unsigned slot) {
@@ -513,6 +530,7 @@ FacetColumn read_slot_column(const Xapian::Database& db, unsigned slot) {
     if (added) column.values.push_back(std::move(value));
     column.code[it.get_docid()] = known->second;
   }
+  add_value_bits(column);
   return column;
 }
 
@@ -579,10 +597,65 @@ class FacetCountSpy : public Xapian::MatchSpy {
   bool columns_only() const {
     return std::all_of(sources_.begin(), sources_.end(), [](const auto& s) { return s.column; });
   }
-  // Counts document `did` (columns_only() sources), as the matcher would.
-  void add(Xapian::docid did) {
-    ++documents_;
-    for (size_t i = 0; i < sources_.size(); ++i) count_column(i, did);
+  // Counts the documents whose bits are set in `bits` (bit d of word d / 64
+  // for docid d; columns_only() sources), as the matcher would pass them,
+  // one column at a time.
+  void add_bits(const std::vector<uint64_t>& bits) {
+    for (uint64_t word : bits) documents_ += static_cast<uint64_t>(__builtin_popcountll(word));
+    for (size_t i = 0; i < sources_.size(); ++i) {
+      const FacetColumn& c = *sources_[i].column;
+      std::vector<uint64_t>& counts = counts_[i];
+      if (c.values.size() <= 1) continue;  // no document has a value
+      if (!c.bits.empty()) {
+        const size_t words = std::min(bits.size(), c.bits[1].size());
+        for (size_t v = 1; v < c.bits.size(); ++v) {
+          const uint64_t* of_value = c.bits[v].data();
+          uint64_t n = 0;
+          for (size_t w = 0; w < words; ++w)
+            n += static_cast<uint64_t>(__builtin_popcountll(bits[w] & of_value[w]));
+          counts[v] += n;
+        }
+        continue;
+      }
+      // Document by document; 32-bit counts keep the concepts' in the cache.
+      std::vector<uint32_t> tally(counts.size(), 0);
+      const size_t documents = c.multi ? c.offsets.size() - 1 : c.code.size();
+      const size_t words = std::min(bits.size(), documents / 64 + 1);
+      if (!c.multi) {
+        for (size_t w = 0; w < words; ++w) {
+          for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
+            const size_t did = w * 64 + static_cast<size_t>(__builtin_ctzll(word));
+            if (did >= documents) break;
+            ++tally[c.code[did]];
+          }
+        }
+      } else {
+        // A document's codes are a few cache lines somewhere in a large
+        // array: asked for a few documents ahead, they arrive together
+        // instead of one wait after another.
+        std::vector<uint32_t> dids;
+        for (size_t w = 0; w < words; ++w) {
+          for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
+            const size_t did = w * 64 + static_cast<size_t>(__builtin_ctzll(word));
+            if (did >= documents) break;
+            dids.push_back(static_cast<uint32_t>(did));
+          }
+        }
+        constexpr size_t kAhead = 8;
+        const uint32_t* offsets = c.offsets.data();
+        const uint32_t* codes = c.codes.data();
+        for (size_t j = 0; j < dids.size(); ++j) {
+          if (j + kAhead < dids.size()) {
+            const uint32_t* next = codes + offsets[dids[j + kAhead]];
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + 16);
+          }
+          for (uint32_t k = offsets[dids[j]], end = offsets[dids[j] + 1]; k < end; ++k)
+            ++tally[codes[k]];
+        }
+      }
+      for (size_t v = 0; v < counts.size(); ++v) counts[v] += tally[v];
+    }
   }
   std::string name() const override { return "medsearch.FacetCountSpy"; }
   // Facet `name` from source i: the number of distinct values counted and the
@@ -680,13 +753,12 @@ bool union_terms(const Xapian::Query& query, std::vector<std::string>& terms) {
   }
 }
 
-// Passes each document that has any of `terms` to `add`, once, in docid
-// order: a bit per document set from each term's posting list, then read.
-// Decoding the posting lists is all the work; the matcher would also merge
-// them in a heap and make a Document for each match.
-template <typename Add>
-void for_each_document_with_any(const Xapian::Database& db, std::vector<std::string> terms,
-                                Add add) {
+// The documents that have any of `terms`, a bit per docid (bit d of word
+// d / 64), set from each term's posting list. Decoding the posting lists is
+// all the work; the matcher would also merge them in a heap and make a
+// Document for each match.
+std::vector<uint64_t> documents_with_any(const Xapian::Database& db,
+                                         std::vector<std::string> terms) {
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
   std::vector<uint64_t> bits(size_t(db.get_lastdocid()) / 64 + 1, 0);
@@ -695,9 +767,7 @@ void for_each_document_with_any(const Xapian::Database& db, std::vector<std::str
       const Xapian::docid did = *it;
       bits[did / 64] |= uint64_t(1) << (did % 64);
     }
-  for (size_t w = 0; w < bits.size(); ++w)
-    for (uint64_t word = bits[w]; word != 0; word &= word - 1)
-      add(static_cast<Xapian::docid>(w * 64 + __builtin_ctzll(word)));
+  return bits;
 }
 
 // English function words, left out of queries unless quoted or required with
@@ -1379,7 +1449,7 @@ struct Searcher::Impl {
     if (spy.columns_only() && terms) {
       // Words and concepts ORed (free text): the documents with any of
       // them, straight from the posting lists.
-      for_each_document_with_any(from, std::move(*terms), [&](Xapian::docid did) { spy.add(did); });
+      spy.add_bits(documents_with_any(from, std::move(*terms)));
     } else {
       Xapian::Enquire counter(from);
       counter.set_query(matched);
@@ -1688,6 +1758,57 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     results.total_exact = typed_exact;
   }
 
+  // The query's concepts, whole, to highlight their variants in snippets.
+  std::optional<Vocabulary> highlighter;
+  if (!concept_ids.empty() && vocabulary && !mset.empty())
+    highlighter = vocabulary->with_concepts({concept_ids.begin(), concept_ids.end()});
+  const Xapian::MSet& marker = typed_top ? *typed_top : mset;  // its query marks snippets
+  const Xapian::Stem snippet_stem = internal::snippet_stemmer(stemmer, typed_top ? matched : query);
+  // A remote shard sends a whole posting list for one skip_to: there, every
+  // result gets Xapian's snippet first.
+  const bool remote = std::find(part_remote.begin(), part_remote.end(), true) != part_remote.end();
+  const std::set<Xapian::docid> markable =
+      remote ? std::set<Xapian::docid>(mset.begin(), mset.end())
+             : may_mark(db, snippet_terms(typed_top ? matched : query), {mset.begin(), mset.end()});
+  uint32_t rank = options.offset;
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    SearchHit hit;
+    hit.rank = ++rank;
+    hit.score = it.get_weight();
+    hit.docid = *it;
+    if (options.collapse) hit.similar = it.get_collapse_count();
+    Xapian::Document xdoc = it.get_document();
+    hit.doc = schema::decode_document_data(xdoc.get_data());
+    // Xapian's snippet where it marks a word. Where it marks none (the
+    // document matched by a concept, a field or the feedback's words), its
+    // window is arbitrary (the references at the end, as often as not): the
+    // start of the text says more. A document without any of the words
+    // (`markable`) goes there without Xapian reading every word of it.
+    if (markable.count(hit.docid)) {
+      // One line: paragraph breaks in the stored text are layout, not content.
+      hit.snippet = collapse_whitespace(
+          marker.snippet(hit.doc.text, options.snippet_bytes, snippet_stem,
+                         Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", "…"));
+    }
+    if (hit.snippet.find("<mark>") == std::string::npos)
+      hit.snippet = text_window(hit.doc.text, 0, options.snippet_bytes, {});
+    if (highlighter) {
+      // Only the query's concepts the document holds (its concepts slot
+      // lists them all) can be marked: a document found through other words
+      // or the feedback's is not searched for variants it does not have.
+      std::set<std::string> held;
+      for (const auto& id : split(xdoc.get_value(schema::kSlotConcepts), schema::kConceptSeparator))
+        if (concept_ids.count(id)) held.insert(id);
+      if (!held.empty())
+        hit.snippet = highlight_concepts(*highlighter, held, hit.snippet, hit.doc.text,
+                                         options.snippet_bytes);
+    }
+    hit.doc.text.clear();
+    results.hits.push_back(std::move(hit));
+  }
+
+  // Facets last: a count on the other core has had the ranking and the
+  // snippets to finish in.
   if (!options.facets.empty() && xapian_spies) {
     // Shards: a ValueCountMatchSpy per facet, merged by Xapian; the concept
     // slot holds each document's concepts together, so its counts (per
@@ -1744,55 +1865,6 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   }
 
   if (widened && ranked > results.total) results.related = ranked - results.total;
-
-  // The query's concepts, whole, to highlight their variants in snippets.
-  std::optional<Vocabulary> highlighter;
-  if (!concept_ids.empty() && vocabulary && !mset.empty())
-    highlighter = vocabulary->with_concepts({concept_ids.begin(), concept_ids.end()});
-  const Xapian::MSet& marker = typed_top ? *typed_top : mset;  // its query marks snippets
-  const Xapian::Stem snippet_stem = internal::snippet_stemmer(stemmer, typed_top ? matched : query);
-  // A remote shard sends a whole posting list for one skip_to: there, every
-  // result gets Xapian's snippet first.
-  const bool remote = std::find(part_remote.begin(), part_remote.end(), true) != part_remote.end();
-  const std::set<Xapian::docid> markable =
-      remote ? std::set<Xapian::docid>(mset.begin(), mset.end())
-             : may_mark(db, snippet_terms(typed_top ? matched : query), {mset.begin(), mset.end()});
-  uint32_t rank = options.offset;
-  for (auto it = mset.begin(); it != mset.end(); ++it) {
-    SearchHit hit;
-    hit.rank = ++rank;
-    hit.score = it.get_weight();
-    hit.docid = *it;
-    if (options.collapse) hit.similar = it.get_collapse_count();
-    Xapian::Document xdoc = it.get_document();
-    hit.doc = schema::decode_document_data(xdoc.get_data());
-    // Xapian's snippet where it marks a word. Where it marks none (the
-    // document matched by a concept, a field or the feedback's words), its
-    // window is arbitrary (the references at the end, as often as not): the
-    // start of the text says more. A document without any of the words
-    // (`markable`) goes there without Xapian reading every word of it.
-    if (markable.count(hit.docid)) {
-      // One line: paragraph breaks in the stored text are layout, not content.
-      hit.snippet = collapse_whitespace(
-          marker.snippet(hit.doc.text, options.snippet_bytes, snippet_stem,
-                         Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", "…"));
-    }
-    if (hit.snippet.find("<mark>") == std::string::npos)
-      hit.snippet = text_window(hit.doc.text, 0, options.snippet_bytes, {});
-    if (highlighter) {
-      // Only the query's concepts the document holds (its concepts slot
-      // lists them all) can be marked: a document found through other words
-      // or the feedback's is not searched for variants it does not have.
-      std::set<std::string> held;
-      for (const auto& id : split(xdoc.get_value(schema::kSlotConcepts), schema::kConceptSeparator))
-        if (concept_ids.count(id)) held.insert(id);
-      if (!held.empty())
-        hit.snippet = highlight_concepts(*highlighter, held, hit.snippet, hit.doc.text,
-                                         options.snippet_bytes);
-    }
-    hit.doc.text.clear();
-    results.hits.push_back(std::move(hit));
-  }
   return results;
 }
 

@@ -602,6 +602,50 @@ TEST_CASE("statistics count documents and concepts; compaction keeps the index",
   CHECK(locked.error().find("locked") != std::string::npos);
 }
 
+TEST_CASE("facets with many values and with few are counted alike on every path",
+          "[search][facets]") {
+  // Few values (years here) are counted 64 documents at a time from a bit
+  // set per value; many (sites here, more than 64) document by document.
+  TempDir dir;
+  auto writer = IndexWriter::open(dir / "index");
+  REQUIRE(writer);
+  std::map<std::string, uint64_t> sites, years;
+  for (int i = 0; i < 300; ++i) {
+    Document d = make_doc("http://h" + std::to_string(i % 90) + ".test/" + std::to_string(i),
+                          "Page " + std::to_string(i), "Unique text number " + std::to_string(i));
+    d.site = "h" + std::to_string(i % 90) + ".test";
+    d.date = std::to_string(2000 + i % 7) + "-01-01";
+    // Every third document has the word searched for.
+    if (i % 3 == 0) {
+      d.text += " with allodynia";
+      ++sites[d.site];
+      ++years[d.date.substr(0, 4)];
+    }
+    REQUIRE((*writer)->put(d));
+  }
+  REQUIRE((*writer)->commit());
+  auto searcher = Searcher::open({dir / "index"});
+  REQUIRE(searcher);
+  SearchOptions options;
+  options.facets = {"site", "year"};
+  options.facet_values = 1000;
+  // The first search reads each match's values; the later ones use columns
+  // and count while the ranking runs.
+  for (int round = 0; round < 3; ++round) {
+    INFO("search " << round + 1);
+    auto results = searcher->search("allodynia", options);
+    REQUIRE(results);
+    CHECK(results->total == 100);
+    REQUIRE(results->facets.size() == 2);
+    std::map<std::string, uint64_t> got_sites, got_years;
+    for (const auto& v : results->facets[0].values) got_sites[v.value] = v.count;
+    for (const auto& v : results->facets[1].values) got_years[v.value] = v.count;
+    CHECK(got_sites == sites);
+    CHECK(got_years == years);
+    CHECK(results->facets[0].distinct == sites.size());
+  }
+}
+
 TEST_CASE("a long-running searcher counts facets of documents added since it opened",
           "[search][facets]") {
   TempDir dir;
