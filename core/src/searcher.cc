@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1696,11 +1697,15 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
   if (!options.facets.empty() && !xapian_spies && searches > 1) {
     if (const Xapian::Database* other = facet_database()) {
       std::string own = matched_terms ? std::string() : matched.serialise();
-      counted_aside = std::async(
-          std::launch::async, [this, other, own = std::move(own), terms = matched_terms, &options] {
-            Xapian::Query copy = own.empty() ? Xapian::Query() : Xapian::Query::unserialise(own);
-            return count_facets(*other, copy, terms, options, /*read_matches=*/false);
-          });
+      try {
+        counted_aside = std::async(std::launch::async, [this, other, own = std::move(own),
+                                                        terms = matched_terms, &options] {
+          Xapian::Query copy = own.empty() ? Xapian::Query() : Xapian::Query::unserialise(own);
+          return count_facets(*other, copy, terms, options, /*read_matches=*/false);
+        });
+      } catch (const std::system_error&) {
+        // No thread to be had (a process or thread limit): counted below.
+      }
     }
   }
 
