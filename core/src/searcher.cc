@@ -948,22 +948,36 @@ constexpr auto kRetryModifiedFor = std::chrono::seconds(5);
 // DatabaseCorruptError) or DocNotFoundError instead: those are read again
 // only when reopen() returns true, having found a newer revision (a damaged
 // index has none). DatabaseOpeningError (no index there) is not retried.
+//
+// reopen() itself may meet the writer's next commits (Xapian's reopen reads
+// the new revision's tables, which a commit-a-document writer can discard
+// while it does): that too is tried again within the time, rather than
+// escaping from the handler at once.
 template <typename Read, typename Reopen>
 auto retry_if_modified(const Read& read, const Reopen& reopen) -> decltype(read()) {
   const auto started = std::chrono::steady_clock::now();
   auto in_time = [&] { return std::chrono::steady_clock::now() - started <= kRetryModifiedFor; };
+  auto reopened = [&] {
+    while (true) {
+      try {
+        return reopen();
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (!in_time()) throw;
+      }
+    }
+  };
   while (true) {
     try {
       return read();
     } catch (const Xapian::DatabaseModifiedError&) {
       if (!in_time()) throw;
-      reopen();
+      reopened();
     } catch (const Xapian::DatabaseOpeningError&) {
       throw;
     } catch (const Xapian::DatabaseError&) {
-      if (!in_time() || !reopen()) throw;
+      if (!in_time() || !reopened()) throw;
     } catch (const Xapian::DocNotFoundError&) {
-      if (!in_time() || !reopen()) throw;
+      if (!in_time() || !reopened()) throw;
     }
   }
 }
