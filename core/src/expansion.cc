@@ -16,7 +16,7 @@ constexpr double kExpandK = 1.0;  // Xapian's default for the TradEWeight scheme
 constexpr Xapian::doccount kUnknown = static_cast<Xapian::doccount>(-1);
 
 struct Candidate {
-  std::string term;
+  const std::string* term = nullptr;  // the key of its entry in the hash (nodes never move)
   double multiplier = 0;              // sum over relevant documents of the wdf part
   Xapian::doccount rtermfreq = 0;     // relevant documents with the term
   Xapian::doccount* freqs = nullptr;  // term frequency per part, or kUnknown (n of them)
@@ -102,7 +102,7 @@ std::vector<ExpansionTerm> expansion_terms(
       auto [found, added] = by_term.try_emplace(std::move(term), nullptr);
       if (added) {
         Candidate& made = candidates.emplace_back();
-        made.term = found->first;
+        made.term = &found->first;
         made.freqs = n == 1 ? &made.own : freqs.emplace_back(new Xapian::doccount[n]).get();
         std::fill(made.freqs, made.freqs + n, kUnknown);
         found->second = &made;
@@ -125,7 +125,7 @@ std::vector<ExpansionTerm> expansion_terms(
   // of reading it again (3% fewer block reads over a 500-query batch).
   std::vector<std::pair<const std::string*, Candidate*>> ranked;
   ranked.reserve(candidates.size());
-  for (Candidate& c : candidates) ranked.emplace_back(&c.term, &c);
+  for (Candidate& c : candidates) ranked.emplace_back(c.term, &c);
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return *a.first < *b.first; });
   for (auto& [term, c] : ranked)

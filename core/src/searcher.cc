@@ -575,6 +575,15 @@ struct FacetSource {
   bool concepts = false;
 };
 
+// The docids whose bits are set (bit d of word d / 64), in order.
+std::vector<uint32_t> set_bits(const std::vector<uint64_t>& bits) {
+  std::vector<uint32_t> out;
+  for (size_t w = 0; w < bits.size(); ++w)
+    for (uint64_t word = bits[w]; word != 0; word &= word - 1)
+      out.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(word))));
+  return out;
+}
+
 // Counts the facet values of every document the matcher passes it.
 class FacetCountSpy : public Xapian::MatchSpy {
  public:
@@ -593,8 +602,8 @@ class FacetCountSpy : public Xapian::MatchSpy {
         count_column(i, did);
     }
   }
-  // Whether every source is a column, so that add() can count documents
-  // given by docid alone.
+  // Whether every source is a column, so that add_bits() can count
+  // documents given by docid alone.
   bool columns_only() const {
     return std::all_of(sources_.begin(), sources_.end(), [](const auto& s) { return s.column; });
   }
@@ -603,6 +612,7 @@ class FacetCountSpy : public Xapian::MatchSpy {
   // one column at a time.
   void add_bits(const std::vector<uint64_t>& bits) {
     for (uint64_t word : bits) documents_ += static_cast<uint64_t>(__builtin_popcountll(word));
+    std::vector<uint32_t> dids;  // the docids of `bits`, once a column needs them
     for (size_t i = 0; i < sources_.size(); ++i) {
       const FacetColumn& c = *sources_[i].column;
       std::vector<uint64_t>& counts = counts_[i];
@@ -619,34 +629,22 @@ class FacetCountSpy : public Xapian::MatchSpy {
         continue;
       }
       // Document by document; 32-bit counts keep the concepts' in the cache.
-      std::vector<uint32_t> tally(counts.size(), 0);
+      if (dids.empty() && documents_ > 0) dids = set_bits(bits);
       const size_t documents = c.multi ? c.offsets.size() - 1 : c.code.size();
-      const size_t words = std::min(bits.size(), documents / 64 + 1);
+      const auto counted_end = std::lower_bound(dids.begin(), dids.end(), documents);
+      std::vector<uint32_t> tally(counts.size(), 0);
       if (!c.multi) {
-        for (size_t w = 0; w < words; ++w) {
-          for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
-            const size_t did = w * 64 + static_cast<size_t>(__builtin_ctzll(word));
-            if (did >= documents) break;
-            ++tally[c.code[did]];
-          }
-        }
+        for (auto did = dids.begin(); did != counted_end; ++did) ++tally[c.code[*did]];
       } else {
         // A document's codes are a few cache lines somewhere in a large
         // array: asked for a few documents ahead, they arrive together
         // instead of one wait after another.
-        std::vector<uint32_t> dids;
-        for (size_t w = 0; w < words; ++w) {
-          for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
-            const size_t did = w * 64 + static_cast<size_t>(__builtin_ctzll(word));
-            if (did >= documents) break;
-            dids.push_back(static_cast<uint32_t>(did));
-          }
-        }
         constexpr size_t kAhead = 8;
+        const size_t n = static_cast<size_t>(counted_end - dids.begin());
         const uint32_t* offsets = c.offsets.data();
         const uint32_t* codes = c.codes.data();
-        for (size_t j = 0; j < dids.size(); ++j) {
-          if (j + kAhead < dids.size()) {
+        for (size_t j = 0; j < n; ++j) {
+          if (j + kAhead < n) {
             const uint32_t* next = codes + offsets[dids[j + kAhead]];
             __builtin_prefetch(next);
             __builtin_prefetch(next + 16);
