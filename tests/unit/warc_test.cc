@@ -728,5 +728,57 @@ TEST_CASE("gunzip inflates concatenated members and refuses bombs", "[warc]") {
   CHECK_FALSE(gunzip(two.substr(0, two.size() - 3), 100).ok());
 }
 
+// A whole gzip member is inflated by libdeflate, sized by its trailer; every
+// case where the trailer misleads or the member is bad must come out as zlib
+// would have it.
+TEST_CASE("gzip members whose trailer misleads inflate as zlib would", "[warc]") {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "line " + std::to_string(i * 7919 % 1000) + " of text\n";
+  const std::string member = gzip_compress(text);
+  const std::string http = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n";
+  auto set_le32 = [](std::string& bytes, size_t at, uint32_t value) {
+    for (int i = 0; i < 4; ++i) bytes[at + i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  };
+
+  SECTION("a good member, alone and as a body") {
+    CHECK(gunzip(member, text.size()).value() == text);
+    CHECK(parse_http_response(http + member).value().body == text);
+  }
+  SECTION("the first of several members larger or smaller than the last") {
+    const std::string small = gzip_compress("tail");
+    CHECK(gunzip(member + small, 10 * text.size()).value() == text + "tail");
+    CHECK(gunzip(small + member, 10 * text.size()).value() == "tail" + text);
+    CHECK(gunzip(small + member + small, 10 * text.size()).value() == "tail" + text + "tail");
+  }
+  SECTION("a trailer that says less or more than the member holds") {
+    // ISIZE is checked: libdeflate refuses, zlib says the length is wrong.
+    for (uint32_t size : {uint32_t(0), uint32_t(text.size() - 1), uint32_t(text.size() + 1)}) {
+      std::string lying = member;
+      set_le32(lying, lying.size() - 4, size);
+      INFO(size);
+      auto out = gunzip(lying, 10 * text.size());
+      REQUIRE_FALSE(out.ok());
+      CHECK(out.error().find("corrupt gzip data") != std::string::npos);
+      CHECK_FALSE(parse_http_response(http + lying).ok());
+    }
+  }
+  SECTION("a bad checksum") {
+    std::string bad = member;
+    bad[bad.size() - 8] = static_cast<char>(bad[bad.size() - 8] ^ 1);
+    auto out = parse_http_response(http + bad);
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().find("corrupt compressed body") != std::string::npos);
+  }
+  SECTION("past the limit: refused with zlib's message") {
+    auto out = parse_http_response(http + member, text.size() - 1);
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().find("larger than") != std::string::npos);
+    CHECK(parse_http_response(http + member, text.size()).value().body == text);
+  }
+  SECTION("junk after the member is left alone, as before") {
+    CHECK(parse_http_response(http + member + "junk").value().body == text);
+  }
+}
+
 }  // namespace
 }  // namespace medsearch
