@@ -323,15 +323,21 @@ Result<std::vector<std::string>> Frontier::queued_hosts() {
   return keys;
 }
 
-Result<std::vector<FrontierEntry>> Frontier::peek_queued(const std::string& host_key,
-                                                         size_t limit) {
+Result<std::vector<FrontierEntry>> Frontier::peek_queued(
+    const std::string& host_key, size_t limit, std::optional<std::pair<int, int64_t>> after) {
+  // A row value after the last one read: a seek in the queue index.
   std::string sql = std::string("SELECT ") + kEntryColumns +
-                    " FROM urls WHERE state = 'queued' AND host_key = ? "
-                    "ORDER BY depth, id LIMIT ?";
+                    " FROM urls WHERE state = 'queued' AND host_key = ? " +
+                    (after ? "AND (depth, id) > (?, ?) " : "") + "ORDER BY depth, id LIMIT ?";
   CachedStatement select(impl_->statements, impl_->db, sql);
   if (!select.ok()) return impl_->error("cannot prepare query");
-  select.bind(1, host_key);
-  select.bind(2, static_cast<int64_t>(limit));
+  int column = 1;
+  select.bind(column++, host_key);
+  if (after) {
+    select.bind(column++, static_cast<int64_t>(after->first));
+    select.bind(column++, after->second);
+  }
+  select.bind(column, static_cast<int64_t>(limit));
   std::vector<FrontierEntry> entries;
   if (!select.each_row([&](const Statement& row) { entries.push_back(read_entry(row)); }))
     return impl_->error("query failed");

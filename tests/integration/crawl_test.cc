@@ -1173,6 +1173,42 @@ TEST_CASE("medcrawl respects meta robots and X-Robots-Tag noindex and nofollow",
   CHECK(frontier.count("/never-2.html") == 0);
 }
 
+// A host's queue is read 16 URLs at a time, and the URLs taken stay queued
+// in the frontier until their outcomes are written with the next WARC sync:
+// reading on must neither request one twice nor stop early.
+TEST_CASE("medcrawl requests each URL of a large host once, reading its queue in parts",
+          "[crawl]") {
+  TempDir site, out;
+  constexpr int kPages = 40;
+  std::map<std::string, std::string> files = {{"robots.txt", "User-agent: *\nDisallow:\n"}};
+  std::vector<std::string> children;
+  for (int i = 1; i <= kPages; ++i) {
+    std::string path = "/p/" + std::to_string(i);
+    children.push_back(path + ".html");
+    files["p/" + std::to_string(i) + ".html"] =
+        page("Page " + std::to_string(i), {path + "/leaf.html", "/index.html"});
+    files["p/" + std::to_string(i) + "/leaf.html"] = page("Leaf " + std::to_string(i), {"/"});
+  }
+  files["index.html"] = page("Home", children);
+  write_site(site, files);
+  FixtureServer server(site.path());
+  server.start();
+  auto result = run_process(medcrawl_argv(out, {server.url("/")}));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  std::map<std::string, int> times;
+  for (const auto& path : requested_paths(server.requests())) ++times[path];
+  CHECK(times.size() == 2 + 2 * kPages + 1);  // robots.txt, /, /index.html, pages, leaves
+  for (const auto& [path, count] : times) {
+    INFO(path);
+    CHECK(count == 1);
+  }
+  for (const auto& [path, entry] : frontier_by_path(out.path(), server)) {
+    INFO(path);
+    CHECK(entry.state == UrlState::kFetched);
+  }
+}
+
 TEST_CASE("medcrawl follows redirect chains up to 5 hops and survives loops", "[crawl]") {
   TempDir site, out;
   write_site(site, {{"index.html", page("Home", {"/r1", "/loop-a", "/to-file", "/to-private"})},

@@ -146,6 +146,38 @@ TEST_CASE("Frontier lists a host's queued URLs in order without taking them", "[
   CHECK(urls_of("c", 10).empty());
 }
 
+TEST_CASE("Frontier reads a host's queue on from where a read stopped", "[frontier]") {
+  TempDir dir;
+  auto frontier = Frontier::open(dir / "frontier.sqlite");
+  REQUIRE(frontier.ok());
+  // Ids in insertion order; the queue's order is depth, then id.
+  for (const auto& [url, depth] : std::vector<std::pair<std::string, int>>{
+           {"http://a/1", 1}, {"http://a/0", 0}, {"http://a/2", 2}, {"http://a/1b", 1}})
+    REQUIRE(*frontier->add(new_url(url, "a", depth)));
+  auto read = [&](size_t limit, std::optional<std::pair<int, int64_t>> after) {
+    auto queued = frontier->peek_queued("a", limit, after);
+    REQUIRE(queued.ok());
+    std::vector<std::string> urls;
+    for (const auto& entry : *queued) urls.push_back(entry.url);
+    return urls;
+  };
+  auto position = [&](const std::string& url) {
+    auto entry = frontier->find(url);
+    REQUIRE(entry.ok());
+    REQUIRE(entry->has_value());
+    return std::make_pair((*entry)->depth, (*entry)->id);
+  };
+  CHECK(read(10, std::nullopt) ==
+        std::vector<std::string>{"http://a/0", "http://a/1", "http://a/1b", "http://a/2"});
+  // After a URL: same depth and a later id, then deeper ones.
+  CHECK(read(10, position("http://a/1")) == std::vector<std::string>{"http://a/1b", "http://a/2"});
+  CHECK(read(1, position("http://a/0")) == std::vector<std::string>{"http://a/1"});
+  CHECK(read(10, position("http://a/2")).empty());
+  // A URL no longer queued still marks a place.
+  REQUIRE(frontier->record(position("http://a/1").second, FetchOutcome{}).ok());
+  CHECK(read(10, position("http://a/0")) == std::vector<std::string>{"http://a/1b", "http://a/2"});
+}
+
 TEST_CASE("Frontier records outcomes and counts them", "[frontier]") {
   TempDir dir;
   auto frontier = Frontier::open(dir / "frontier.sqlite");

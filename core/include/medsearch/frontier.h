@@ -119,8 +119,11 @@ class Frontier {
   Result<std::vector<std::string>> queued_hosts();
   // Up to `limit` queued URLs of `host_key` in take_next()'s order (lowest
   // depth first, then oldest), left kQueued: for a caller that keeps each
-  // host's next URLs in memory and marks each one with mark_fetching().
-  Result<std::vector<FrontierEntry>> peek_queued(const std::string& host_key, size_t limit);
+  // host's next URLs in memory. With `after` (a depth and an id), only those
+  // that come after it in that order: the next part of a queue read before.
+  Result<std::vector<FrontierEntry>> peek_queued(
+      const std::string& host_key, size_t limit,
+      std::optional<std::pair<int, int64_t>> after = std::nullopt);
   // Marks URL `id` kFetching, as take_next() does.
   Status mark_fetching(int64_t id);
 
