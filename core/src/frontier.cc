@@ -344,15 +344,6 @@ Result<std::vector<FrontierEntry>> Frontier::peek_queued(
   return entries;
 }
 
-Status Frontier::mark_fetching(int64_t id) {
-  CachedStatement update(impl_->statements, impl_->db,
-                         "UPDATE urls SET state = 'fetching' WHERE id = ?");
-  if (!update.ok()) return impl_->error("cannot prepare update");
-  update.bind(1, id);
-  if (update.step() != SQLITE_DONE) return impl_->error("cannot mark fetching");
-  return {};
-}
-
 Status Frontier::record(int64_t id, const FetchOutcome& outcome) {
   CachedStatement update(
       impl_->statements, impl_->db,

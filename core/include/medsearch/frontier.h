@@ -19,7 +19,7 @@ namespace medsearch {
 // What has become of a URL.
 enum class UrlState {
   kQueued,    // waiting to be fetched
-  kFetching,  // handed out by take_next() or mark_fetching(); back to kQueued if the run dies
+  kFetching,  // handed out by take_next(); back to kQueued if the run dies
   kFetched,   // a response was received and written to the WARC (2xx kept, or a redirect)
   kFailed,    // no usable response: network error, HTTP 4xx/5xx (but 410)
   kSkipped,   // not fetched or not kept by a rule: robots.txt, content type, size, scope
@@ -124,8 +124,6 @@ class Frontier {
   Result<std::vector<FrontierEntry>> peek_queued(
       const std::string& host_key, size_t limit,
       std::optional<std::pair<int, int64_t>> after = std::nullopt);
-  // Marks URL `id` kFetching, as take_next() does.
-  Status mark_fetching(int64_t id);
 
   // Records what became of URL `id`.
   Status record(int64_t id, const FetchOutcome& outcome);
