@@ -143,6 +143,41 @@ struct DocumentBuilder::Impl {
   }
 };
 
+namespace {
+
+// Indexes `doc`'s title (prefixed, then plain, `title_indexed` called with the
+// position the plain title's words follow) and authors, each followed by a
+// gap, and returns the position the text's words follow. The one place that
+// lays this out: build() and text_position() both use it.
+Xapian::termpos lay_out_title_and_authors(
+    Xapian::TermGenerator& generator, const Document& doc,
+    const std::function<void(Xapian::termpos)>& title_indexed) {
+  namespace s = schema;
+  if (!doc.title.empty()) {
+    generator.index_text(doc.title, s::kTitleWeight, std::string(s::kTitle));
+    generator.increase_termpos();
+    Xapian::termpos base = generator.get_termpos();
+    generator.index_text(doc.title, s::kTitleWeight);
+    if (title_indexed) title_indexed(base);
+    generator.increase_termpos();
+  }
+  for (const auto& author : doc.authors) {
+    generator.index_text(author, 1, std::string(s::kAuthor));
+    generator.increase_termpos();
+  }
+  return generator.get_termpos();
+}
+
+}  // namespace
+
+uint32_t DocumentBuilder::text_position(const Document& doc) {
+  // Positions count words whatever the stemmer: none is needed here.
+  Xapian::TermGenerator generator;
+  Xapian::Document scratch;
+  generator.set_document(scratch);
+  return lay_out_title_and_authors(generator, doc, {});
+}
+
 DocumentBuilder::DocumentBuilder(std::shared_ptr<const Vocabulary> vocabulary)
     : impl_(std::make_unique<Impl>()) {
   impl_->fingerprint = vocabulary_fingerprint(vocabulary.get());
@@ -167,19 +202,9 @@ PreparedDocument DocumentBuilder::build(const Document& doc) {
   Xapian::TermGenerator& generator = impl_->generator;
   generator.set_document(xdoc);
   std::set<std::string> concept_ids;
-  if (!doc.title.empty()) {
-    generator.index_text(doc.title, s::kTitleWeight, std::string(s::kTitle));
-    generator.increase_termpos();
-    Xapian::termpos base = generator.get_termpos();
-    generator.index_text(doc.title, s::kTitleWeight);
-    impl_->add_concepts(xdoc, doc.title, base, s::kTitleWeight, concept_ids);
-    generator.increase_termpos();
-  }
-  for (const auto& author : doc.authors) {
-    generator.index_text(author, 1, std::string(s::kAuthor));
-    generator.increase_termpos();
-  }
-  Xapian::termpos base = generator.get_termpos();
+  Xapian::termpos base = lay_out_title_and_authors(generator, doc, [&](Xapian::termpos title_base) {
+    impl_->add_concepts(xdoc, doc.title, title_base, s::kTitleWeight, concept_ids);
+  });
   generator.index_text(doc.text);
   impl_->add_concepts(xdoc, doc.text, base, 1, concept_ids);
   if (!concept_ids.empty()) {

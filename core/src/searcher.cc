@@ -21,6 +21,7 @@
 #include "expansion.h"
 #include "folding_stem.h"
 #include "index_metadata.h"
+#include "medsearch/index_writer.h"
 #include "medsearch/output.h"
 #include "medsearch/schema.h"
 #include "medsearch/text.h"
@@ -1813,12 +1814,29 @@ Result<SearchResults> Searcher::Impl::run(const std::string& typed, const Search
     if (hit.snippet.find("<mark>") == std::string::npos)
       hit.snippet = text_window(hit.doc.text, 0, options.snippet_bytes, {});
     if (highlighter) {
-      // Only the query's concepts the document holds (its concepts slot
-      // lists them all) can be marked: a document found through other words
-      // or the feedback's is not searched for variants it does not have.
+      // Only the query's concepts the document's text names can be marked:
+      // a document found through other words, the feedback's or its title
+      // is not searched for variants it does not have. Locally, a concept
+      // term's positions tell (it names the concept in its text when one
+      // follows the text's position); remote shards answer each position
+      // list over the network, and there the concepts slot tells which
+      // concepts the document has anywhere.
       std::set<std::string> held;
-      for (const auto& id : split(xdoc.get_value(schema::kSlotConcepts), schema::kConceptSeparator))
-        if (concept_ids.count(id)) held.insert(id);
+      if (remote) {
+        for (const auto& id :
+             split(xdoc.get_value(schema::kSlotConcepts), schema::kConceptSeparator))
+          if (concept_ids.count(id)) held.insert(id);
+      } else {
+        std::optional<Xapian::termpos> text_position;
+        for (const auto& id : concept_ids) {
+          const std::string term = schema::concept_term(id);
+          Xapian::PositionIterator p = db.positionlist_begin(hit.docid, term);
+          if (p == db.positionlist_end(hit.docid, term)) continue;
+          if (!text_position) text_position = DocumentBuilder::text_position(hit.doc);
+          p.skip_to(*text_position + 1);
+          if (p != db.positionlist_end(hit.docid, term)) held.insert(id);
+        }
+      }
       if (!held.empty())
         hit.snippet = highlight_concepts(*highlighter, held, hit.snippet, hit.doc.text,
                                          options.snippet_bytes);

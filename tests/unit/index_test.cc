@@ -683,3 +683,72 @@ TEST_CASE("a long-running searcher counts facets of documents added since it ope
   REQUIRE((*writer)->commit());
   CHECK(count() == 3);
 }
+
+TEST_CASE("text_position is where the text's words and concepts start, after title and authors",
+          "[index][vocabulary]") {
+  TempDir dir;
+  auto vocabulary = std::make_shared<Vocabulary>();
+  REQUIRE(vocabulary->load_tsv(
+      "crps\tComplex regional pain syndrome\tCRPS|complex regional pain syndrome\n"
+      "ketamine\tKetamine\tketamine|Ketalar\n",
+      "test"));
+  vocabulary->compile();
+  Document in_text = make_doc("http://a.test/text", "Ketamine infusions: a review of CRPS care",
+                              "Physicians give ketamine slowly. Complex regional pain syndrome "
+                              "improved in half.");
+  in_text.authors = {"Ada Lovelace", "Per Lind", "Jo"};
+  // The concepts only in the title (and a text that names neither).
+  Document in_title = make_doc("http://a.test/title", "Ketamine for complex regional pain syndrome",
+                               "Infusions were given slowly over four hours.");
+  Document no_title = make_doc("http://a.test/untitled", "", "Ketalar first. Then CRPS.");
+  {
+    auto writer = IndexWriter::open(dir / "index");
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+    for (const Document* d : {&in_text, &in_title, &no_title}) REQUIRE((*writer)->put(*d));
+  }
+  Xapian::Database db(dir / "index");
+  auto positions = [&](const std::string& id, const std::string& term) {
+    Xapian::PostingIterator p = db.postlist_begin(schema::unique_term(id));
+    REQUIRE(p != db.postlist_end(schema::unique_term(id)));
+    std::vector<Xapian::termpos> out;
+    for (auto it = db.positionlist_begin(*p, term); it != db.positionlist_end(*p, term); ++it)
+      out.push_back(*it);
+    return out;
+  };
+  // The text's first word is the first position after text_position, and
+  // its concepts follow it by their token index: "ketamine" is word 3,
+  // "Complex regional pain syndrome" word 5.
+  const Xapian::termpos base = DocumentBuilder::text_position(in_text);
+  CHECK(positions(in_text.id, "physicians").front() == base + 1);
+  auto ketamine = positions(in_text.id, schema::concept_term("ketamine"));
+  CHECK(std::count_if(ketamine.begin(), ketamine.end(), [&](auto p) { return p > base; }) == 1);
+  CHECK(std::count(ketamine.begin(), ketamine.end(), base + 3) == 1);
+  auto crps = positions(in_text.id, schema::concept_term("crps"));
+  CHECK(std::count(crps.begin(), crps.end(), base + 5) == 1);
+  // The title's and the authors' words come before it.
+  CHECK(positions(in_text.id, "infusions").back() < base);
+  CHECK(positions(in_text.id, std::string(schema::kAuthor) + "lind").back() < base);
+  // The title-only concepts are all below it.
+  const Xapian::termpos title_base = DocumentBuilder::text_position(in_title);
+  CHECK(positions(in_title.id, "infusions").front() == title_base + 1);
+  for (const char* id : {"ketamine", "crps"})
+    for (auto p : positions(in_title.id, schema::concept_term(id))) CHECK(p < title_base);
+  // Without title or authors the text starts at the first position.
+  CHECK(DocumentBuilder::text_position(no_title) == 0);
+  CHECK(positions(no_title.id, schema::concept_term("ketamine")).front() == 1);
+
+  // Snippets mark a concept where the text names it, and not where only the
+  // title does.
+  auto searcher = Searcher::open({dir / "index"});
+  REQUIRE(searcher);
+  auto results = searcher->search("CRPS", {});
+  REQUIRE(results);
+  std::map<std::string, std::string> snippets;
+  for (const auto& hit : results->hits) snippets[hit.doc.id] = hit.snippet;
+  REQUIRE(snippets.size() == 3);
+  CHECK(snippets[in_text.id].find("<mark>Complex regional pain syndrome</mark>") !=
+        std::string::npos);
+  CHECK(snippets[no_title.id].find("<mark>CRPS</mark>") != std::string::npos);
+  CHECK(snippets[in_title.id] == "Infusions were given slowly over four hours.");
+}

@@ -48,6 +48,12 @@ class DocumentBuilder {
   // Requires doc.id.
   PreparedDocument build(const Document& doc);
 
+  // The word position after which build() puts the words of doc.text (and
+  // their concept terms): the title and authors, laid out as build() lays
+  // them out, come before it. A concept term with a position above it names
+  // the concept in the text, not only in the title.
+  static uint32_t text_position(const Document& doc);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
