@@ -323,6 +323,92 @@ TEST_CASE("facet counts equal a brute-force count over the whole match set", "[s
   CHECK_FALSE(searcher.search("pain", unknown));
 }
 
+TEST_CASE("facet counts over a larger index equal a brute-force count, however they are counted",
+          "[search][facets]") {
+  // 1,500 documents, so that match sets span many 64-document words of bits
+  // and the last documents are counted too: facets with few values (counted
+  // from bits) and with many (document by document), and concepts ranging
+  // from every document to a handful, for large and small match sets alike.
+  TempDir dir;
+  const std::string path = dir / "index";
+  auto vocabulary = std::make_shared<Vocabulary>();
+  std::string tsv;
+  constexpr int kConcepts = 40;
+  for (int k = 0; k < kConcepts; ++k)
+    tsv += "c" + std::to_string(k) + "\tConcept " + std::to_string(k) + "\tzq" + std::to_string(k) +
+           "term\n";
+  REQUIRE(vocabulary->load_tsv(tsv, "test"));
+  vocabulary->compile();
+  constexpr int kDocuments = 1500;
+  {
+    auto writer = IndexWriter::open(path);
+    REQUIRE(writer);
+    REQUIRE((*writer)->set_vocabulary(vocabulary));
+    uint64_t state = 20261122;
+    auto next = [&state] {  // SplitMix64: the same documents every run
+      uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      return z ^ (z >> 31);
+    };
+    for (int i = 0; i < kDocuments; ++i) {
+      Document d;
+      d.id = d.url = "https://facets.test/" + std::to_string(i);
+      d.title = "Page " + std::to_string(i);
+      d.site = "site" + std::to_string(i % 7) + ".test";
+      // Years: more values than a column keeps bits for; sites and types: few.
+      d.date = std::to_string(1900 + i % 97) + "-01-01";
+      d.type = i % 3 == 0 ? "research" : "clinic";
+      d.text = "everywhere";
+      if (i % 2 == 0) d.text += " half";
+      if (i % 97 == 0) d.text += " scarce";
+      // Concept k in about 1 document in k + 1: c0 in all, c39 in a few.
+      for (int k = 0; k < kConcepts; ++k)
+        if (next() % uint64_t(k + 1) == 0) d.text += " zq" + std::to_string(k) + "term";
+      REQUIRE((*writer)->put(d));
+    }
+    REQUIRE((*writer)->commit());
+  }
+  Xapian::Database db(path);
+  REQUIRE(db.get_doccount() == kDocuments);
+  SearchOptions options;
+  options.collapse = false;
+  options.feedback = false;
+  options.limit = kDocuments;
+  options.facet_values = 1000;
+  options.facets = {"site", "year", "type", "concept"};
+  for (const char* query :
+       {"everywhere", "half", "scarce", "half OR scarce", "zq3term", "zq30term", "half zq20term"}) {
+    for (bool warm : {false, true}) {
+      INFO("query: " << query << (warm ? ", after another search" : ", first search"));
+      auto searcher = Searcher::open({path});
+      REQUIRE(searcher);
+      if (warm) REQUIRE(searcher->search("scarce", options));
+      auto found = searcher->search(query, options);
+      REQUIRE(found);
+      REQUIRE_FALSE(found->hits.empty());
+      REQUIRE(found->hits.size() == found->total);
+      std::map<std::string, std::map<std::string, uint64_t>> expected;
+      for (const auto& hit : found->hits) {
+        ++expected["site"][hit.doc.site];
+        ++expected["year"][hit.doc.date.substr(0, 4)];
+        ++expected["type"][hit.doc.type];
+        Xapian::Document xdoc = db.get_document(hit.docid);
+        for (auto t = xdoc.termlist_begin(); t != xdoc.termlist_end(); ++t)
+          if ((*t).rfind("XC", 0) == 0) ++expected["concept"][(*t).substr(2)];
+      }
+      REQUIRE(expected["concept"].size() > 10);
+      for (const auto& facet : found->facets) {
+        INFO("facet " << facet.name);
+        std::map<std::string, uint64_t> got;
+        for (const auto& v : facet.values) got[v.value] = v.count;
+        CHECK(got == expected[facet.name]);
+        CHECK(facet.distinct == expected[facet.name].size());
+      }
+    }
+  }
+}
+
 TEST_CASE("concept filters restrict matches like required concept terms", "[search]") {
   auto ids_of = [](const SearchResults& r) {
     std::set<std::string> out;
