@@ -837,25 +837,7 @@ struct IndexSnapshots::Impl {
   }
 
   // The document `ref` names (URL, id or docid), or 0.
-  Xapian::docid docid_of(const std::string& ref) {
-    if (!ref.empty() && ref.size() < 10 &&
-        ref.find_first_not_of("0123456789") == std::string::npos) {
-      auto did = static_cast<Xapian::docid>(std::stoul(ref));
-      try {
-        if (did != 0) {
-          db.get_document(did);
-          return did;
-        }
-      } catch (const Xapian::DocNotFoundError&) {
-      }
-    }
-    for (const std::string& term :
-         {schema::unique_term(ref), schema::boolean_term(schema::kUrl, ref)}) {
-      Xapian::PostingIterator it = db.postlist_begin(term);
-      if (it != db.postlist_end(term)) return *it;
-    }
-    return 0;
-  }
+  Xapian::docid docid_of(const std::string& ref) { return internal::find_document(db, ref); }
 
   // `did` 0: a document not found in the index (no concepts).
   ItemSnapshot snapshot(Document doc, Xapian::docid did) {

@@ -1,5 +1,6 @@
-// Internal: the vocabulary stored in an index's metadata, shared by the
-// writer and the searcher. Not part of the public API.
+// Internal: what the writer, the searcher and the collections read from an
+// index alike: the vocabulary stored in its metadata, and the document a
+// docid, an id or a URL names. Not part of the public API.
 #pragma once
 
 #include <xapian.h>
@@ -13,6 +14,28 @@
 #include "medsearch/vocabulary.h"
 
 namespace medsearch::internal {
+
+// The document `ref` names in `db`: a docid (up to nine digits, when a
+// document has it), else the document whose id or URL it is; 0 if none.
+inline Xapian::docid find_document(const Xapian::Database& db, const std::string& ref) {
+  if (!ref.empty() && ref.size() < 10 && ref.find_first_not_of("0123456789") == std::string::npos) {
+    auto did = static_cast<Xapian::docid>(std::stoul(ref));
+    try {
+      // Docid 0 is no document: Xapian refuses it as an invalid argument.
+      if (did != 0) {
+        db.get_document(did);
+        return did;
+      }
+    } catch (const Xapian::DocNotFoundError&) {
+    }
+  }
+  for (const std::string& term :
+       {schema::unique_term(ref), schema::boolean_term(schema::kUrl, ref)}) {
+    Xapian::PostingIterator it = db.postlist_begin(term);
+    if (it != db.postlist_end(term)) return *it;
+  }
+  return 0;
+}
 
 // The vocabulary stored in `db` (compiled, ready to match), or null if none.
 inline Result<std::shared_ptr<const Vocabulary>> load_stored_vocabulary(

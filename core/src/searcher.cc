@@ -1366,19 +1366,7 @@ struct Searcher::Impl {
 
   // The document --like names: a docid, a URL or an id.
   Result<Xapian::docid> find_document(const std::string& ref) const {
-    if (all_digits(ref) && ref.size() < 10) {
-      Xapian::docid did = static_cast<Xapian::docid>(std::stoul(ref));
-      try {
-        db.get_document(did);
-        return did;
-      } catch (const Xapian::DocNotFoundError&) {
-      }
-    }
-    for (const std::string& term :
-         {schema::unique_term(ref), schema::boolean_term(schema::kUrl, ref)}) {
-      Xapian::PostingIterator it = db.postlist_begin(term);
-      if (it != db.postlist_end(term)) return *it;
-    }
+    if (Xapian::docid did = internal::find_document(db, ref)) return did;
     return fail("--like: no document with the URL, id or docid '" + ref + "' in the index");
   }
 

@@ -552,6 +552,20 @@ TEST_CASE("sorting by date, collapsing near-copies, more like this", "[search]")
   auto none = searcher.search("", missing);
   REQUIRE_FALSE(none);
   CHECK(none.error().find("no document") != std::string::npos);
+  // By docid too; docids that no document has, 0 among them, are not found
+  // either, with the same message (0 once surfaced Xapian's own error).
+  SearchOptions by_docid;
+  by_docid.like = std::to_string(related.hits[0].docid);
+  auto same = searcher.search("", by_docid);
+  REQUIRE(same);
+  REQUIRE_FALSE(same->hits.empty());
+  for (const char* ref : {"0", "999999999"}) {
+    INFO("--like " << ref);
+    by_docid.like = ref;
+    auto unknown = searcher.search("", by_docid);
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().find("no document with the URL, id or docid") != std::string::npos);
+  }
 }
 
 TEST_CASE("a concept joined to other text is still searched as the concept", "[search][concepts]") {
