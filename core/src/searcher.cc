@@ -327,6 +327,17 @@ std::string date_bound(std::string_view text, const char* fill) {
   if (!all_digits(digits) || (digits.size() != 4 && digits.size() != 6 && digits.size() != 8))
     return "";
   if (text.size() == 8 && text.find('-') != std::string_view::npos) return "";  // "2021-3-5"
+  // A month and a day the calendar has ("2020-13" and "2021-02-29" are not dates).
+  if (digits.size() >= 6) {
+    const int year = std::stoi(digits.substr(0, 4)), month = std::stoi(digits.substr(4, 2));
+    if (month < 1 || month > 12) return "";
+    if (digits.size() == 8) {
+      const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+      constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+      const int day = std::stoi(digits.substr(6, 2));
+      if (day < 1 || day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return "";
+    }
+  }
   while (digits.size() < 8) digits += fill;
   return digits;
 }

@@ -174,6 +174,20 @@ TEST_CASE("filters restrict every result", "[search][query-language]") {
   auto failed = searcher.search("pain", bad);
   REQUIRE_FALSE(failed);
   CHECK(failed.error().find("research, clinic, news, other") != std::string::npos);
+  // Dates the calendar lacks are told as such, not searched for nothing.
+  for (const char* query : {"pain date:2021-13", "pain date:2021-00-10", "pain date:2021-02-29",
+                            "pain date:2021-04-31", "pain date:2020-01-01..2021-06-31"}) {
+    INFO(query);
+    auto told = search(query);
+    REQUIRE(told.notes.size() == 1);
+    CHECK(told.notes[0].find("date: wants YYYY-MM-DD") != std::string::npos);
+  }
+  for (const char* query : {"pain date:2020-02-29", "pain date:2000-02-29", "pain date:2021-12-31",
+                            "pain date:2021-01..2021-12"}) {
+    INFO(query);
+    CHECK(search(query).notes.empty());
+  }
+  CHECK(search("pain date:1900-02-29").notes.size() == 1);  // not a leap year
 }
 
 TEST_CASE("every variant of a concept returns the same top document; quotes do not expand",
