@@ -95,12 +95,16 @@ void share_collapse_keys(std::vector<Xapian::Document>& loaded,
       if (std::popcount(hash_i ^ hash_j) > kNearDuplicateBits) continue;
       if (loaded[j].get_value(schema::kSlotCollapse) != key) {
         loaded[j].add_value(schema::kSlotCollapse, key);
+        loaded[j].add_boolean_term(std::string(schema::kNearCopy));
         replace(j);
       }
       break;
     }
   }
 }
+
+// The collapse key of a document that is no near copy of another.
+std::string own_collapse_key(const std::string& id) { return hex64(fnv1a64(id)); }
 
 }  // namespace
 
@@ -289,7 +293,7 @@ struct IndexWriter::Impl {
 
   // The collapse key of a near-copy of `p` already in the index, or a key of its own.
   std::string collapse_key(const PreparedDocument::Impl& p) {
-    std::string own = hex64(fnv1a64(p.id));
+    std::string own = own_collapse_key(p.id);
     if (!p.has_simhash) return own;
     for (int band = 0; band < kSimhashBands; ++band) {
       std::string term = band_term(p.simhash, band);
@@ -352,6 +356,7 @@ void create_atomically(const fs::path& path) {
   try {
     Xapian::WritableDatabase created(fresh.string(), Xapian::DB_CREATE);
     created.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
+    created.set_metadata(std::string(schema::kMetaNearCopyTerms), "1");
     created.commit();
     created.close();
   } catch (const Xapian::Error&) {
@@ -409,6 +414,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) 
     std::string version = impl->db.get_metadata(std::string(schema::kMetaSchemaVersion));
     if (version.empty() && impl->db.get_doccount() == 0) {
       impl->db.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
+      impl->db.set_metadata(std::string(schema::kMetaNearCopyTerms), "1");
     } else if (version != schema::kSchemaVersion) {
       return fail("index '" + path + "' was not written by this version of medindex (schema '" +
                   version + "', expected '" + schema::kSchemaVersion +
@@ -526,7 +532,9 @@ Result<PutOutcome> IndexWriter::write(PreparedDocument&& prepared) {
       }
     }
     p.xdoc.add_value(schema::kSlotFirstSeen, first_seen.empty() ? today_yyyymmdd() : first_seen);
-    p.xdoc.add_value(schema::kSlotCollapse, impl_->collapse_key(p));
+    std::string key = impl_->collapse_key(p);
+    if (key != own_collapse_key(p.id)) p.xdoc.add_boolean_term(std::string(schema::kNearCopy));
+    p.xdoc.add_value(schema::kSlotCollapse, key);
     // The lookup above found whether the id is stored; replace_document(term)
     // would look again.
     if (exists)

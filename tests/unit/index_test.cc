@@ -8,6 +8,7 @@
 #include <map>
 
 #include "medsearch/index_writer.h"
+#include "medsearch/indexer.h"
 #include "medsearch/json.h"
 #include "medsearch/output.h"
 #include "medsearch/schema.h"
@@ -311,6 +312,110 @@ TEST_CASE("near-copies share a collapse key and other documents do not", "[index
   CHECK_FALSE(original.empty());
   CHECK(value_of(db, "http://syndicate.test/post", schema::kSlotCollapse) == original);
   CHECK(value_of(db, "http://a.test/other", schema::kSlotCollapse) != original);
+  // The later copy is marked, so that searches know the index has copies.
+  const std::string near_copy(schema::kNearCopy);
+  {
+    Xapian::Database read(db);
+    CHECK(read.get_metadata(std::string(schema::kMetaNearCopyTerms)) == "1");
+    CHECK(read.get_termfreq(near_copy) == 1);
+    auto it = read.postlist_begin(near_copy);
+    REQUIRE(it != read.postlist_end(near_copy));
+    CHECK(schema::decode_document_data(read.get_document(*it).get_data()).id ==
+          "http://syndicate.test/post");
+  }
+  // What a search shows: the copy collapsed into the original, or, where
+  // the index has no mark, every document as it is.
+  auto shown = [&](const std::string& path) {
+    auto searcher = Searcher::open({path});
+    REQUIRE(searcher);
+    auto results = searcher->search("ketamine", {});
+    REQUIRE(results);
+    std::map<std::string, uint32_t> similar;
+    for (const auto& hit : results->hits) similar[hit.doc.id] = hit.similar;
+    return similar;
+  };
+  const std::map<std::string, uint32_t> collapsed = {{"http://a.test/post", 1}};
+  CHECK(shown(db) == collapsed);
+  auto tamper = [&](const std::string& meta) {
+    Xapian::WritableDatabase writable(db);
+    for (auto it = writable.postlist_begin(near_copy); it != writable.postlist_end(near_copy);) {
+      Xapian::docid did = *it++;
+      Xapian::Document doc = writable.get_document(did);
+      doc.remove_term(near_copy);
+      writable.replace_document(did, doc);
+    }
+    writable.set_metadata(std::string(schema::kMetaNearCopyTerms), meta);
+    writable.commit();
+  };
+  // An index written before copies were marked has neither the mark nor the
+  // metadata: it is collapsed as before.
+  tamper("");
+  CHECK(shown(db) == collapsed);
+  // The decision follows the marks: an index that says it marks its copies
+  // but has none is searched without collapsing.
+  tamper("1");
+  const std::map<std::string, uint32_t> apart = {{"http://a.test/post", 0},
+                                                 {"http://syndicate.test/post", 0}};
+  CHECK(shown(db) == apart);
+
+  SECTION("copies indexed by parallel shard writers are marked too") {
+    // Texts of 80 words drawn from 400 (SplitMix64 seeded by the pair), each
+    // pair unlike the others; the copy has the same text under another title.
+    auto pair_text = [](int pair) {
+      uint64_t state = 0x6d656473ULL + static_cast<uint64_t>(pair);
+      std::string text = "ketamine";
+      for (int w = 0; w < 80; ++w) {
+        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        text += " w" + std::to_string(z % 400);
+      }
+      return text;
+    };
+    // Pairs of copies in a bulk build with two shard writers, which deal
+    // documents by id: those landing in different shards are matched at the
+    // merge.
+    std::string bulk = dir / "bulk";
+    std::string input = dir / "pairs.jsonl";
+    {
+      std::ofstream out(input);
+      for (int i = 0; i < 8; ++i) {
+        for (const char* site : {"a.test", "b.test"}) {
+          JsonWriter record;
+          record.begin_object();
+          record.key("_id").value("http://" + std::string(site) + "/" + std::to_string(i));
+          record.key("url").value("http://" + std::string(site) + "/" + std::to_string(i));
+          record.key("title").value("Ketamine for CRPS " + std::to_string(i) +
+                                    (site[0] == 'a' ? "" : " (mirror)"));
+          record.key("text").value(pair_text(i));
+          record.end_object();
+          out << record.str() << "\n";
+        }
+      }
+    }
+    {
+      auto writer = IndexWriter::open(bulk);
+      REQUIRE(writer);
+      IndexerOptions options;
+      options.bulk_shards = 2;
+      Indexer indexer(**writer, options);
+      REQUIRE(indexer.add_input(input));
+      REQUIRE(indexer.finish());
+    }
+    Xapian::Database read(bulk);
+    REQUIRE(read.get_doccount() == 16);
+    CHECK(read.get_metadata(std::string(schema::kMetaNearCopyTerms)) == "1");
+    CHECK(read.get_termfreq(near_copy) == 8);
+    auto searcher = Searcher::open({bulk});
+    REQUIRE(searcher);
+    SearchOptions all;
+    all.limit = 100;
+    auto results = searcher->search("ketamine", all);
+    REQUIRE(results);
+    CHECK(results->hits.size() == 8);
+    for (const auto& hit : results->hits) CHECK(hit.similar == 1);
+  }
 }
 
 TEST_CASE("British and American spellings are one term for matching", "[index][spelling]") {

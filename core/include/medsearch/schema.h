@@ -31,6 +31,10 @@ inline constexpr std::string_view kCitedDoi = "XRD";   // XRD + lowercase DOI th
 inline constexpr std::string_view kCitedPmid = "XRP";  // XRP + PubMed id the document cites
 inline constexpr std::string_view kTextHash = "XTH";  // XTH + hash of title and text (exact copies)
 inline constexpr std::string_view kSimhashBand = "XSB";  // XSB + band digit + 4 hex (near copies)
+// On a document whose collapse key is another's (a near copy of one indexed
+// before it), in an index with kMetaNearCopyTerms: where no document has it,
+// no two documents share a collapse key and searches need not collapse.
+inline constexpr std::string_view kNearCopy = "XNC";
 
 // Value slots.
 inline constexpr unsigned kSlotDate = 0;         // publication date, YYYYMMDD (sortable)
@@ -71,6 +75,10 @@ inline constexpr std::string_view kVocabularyPiecesFormat = "3";
 inline constexpr std::string_view kShardPrefix = "shard-";
 inline constexpr std::string_view kShardsVocabulary = "vocabulary";
 inline constexpr std::string_view kShardsLocalStub = "local.stub";
+// "1" in an index whose writers have marked every near copy with kNearCopy
+// (set when the index is created; an index from before has near copies
+// unmarked, and is collapsed as before).
+inline constexpr std::string_view kMetaNearCopyTerms = "medsearch.near_copy_terms";
 // The number of shards, in every shard
 // and in the vocabulary database beside them.
 inline constexpr std::string_view kMetaShards = "medsearch.shards";
