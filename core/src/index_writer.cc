@@ -412,14 +412,16 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::open(const std::string& path) 
     impl->path = path;
     impl->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
     std::string version = impl->db.get_metadata(std::string(schema::kMetaSchemaVersion));
-    if (version.empty() && impl->db.get_doccount() == 0) {
+    const bool empty = impl->db.get_doccount() == 0;
+    if (version.empty() && empty) {
       impl->db.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
-      impl->db.set_metadata(std::string(schema::kMetaNearCopyTerms), "1");
     } else if (version != schema::kSchemaVersion) {
       return fail("index '" + path + "' was not written by this version of medindex (schema '" +
                   version + "', expected '" + schema::kSchemaVersion +
                   "'); index the inputs again into a new directory");
     }
+    // An empty index has no unmarked near copy, whichever writer created it.
+    if (empty) impl->db.set_metadata(std::string(schema::kMetaNearCopyTerms), "1");
     remove_leftovers(index_path);  // holding the lock now
     return std::unique_ptr<IndexWriter>(new IndexWriter(std::move(impl)));
   } catch (const Xapian::DatabaseLockError&) {

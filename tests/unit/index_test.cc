@@ -358,6 +358,24 @@ TEST_CASE("near-copies share a collapse key and other documents do not", "[index
                                                  {"http://syndicate.test/post", 0}};
   CHECK(shown(db) == apart);
 
+  SECTION("an empty index from an earlier writer is marked from its first document") {
+    std::string earlier = dir / "earlier";
+    {
+      Xapian::WritableDatabase created(earlier, Xapian::DB_CREATE);
+      created.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
+      created.commit();
+    }
+    {
+      auto writer = IndexWriter::open(earlier);
+      REQUIRE(writer);
+      REQUIRE((*writer)->put(make_doc("http://a.test/post", "Ketamine", long_text("brief"))));
+      REQUIRE((*writer)->put(make_doc("http://b.test/post", "Ketamine", long_text("short"))));
+    }
+    Xapian::Database read(earlier);
+    CHECK(read.get_metadata(std::string(schema::kMetaNearCopyTerms)) == "1");
+    CHECK(read.get_termfreq(near_copy) == 1);
+  }
+
   SECTION("copies indexed by parallel shard writers are marked too") {
     // Texts of 80 words drawn from 400 (SplitMix64 seeded by the pair), each
     // pair unlike the others; the copy has the same text under another title.
