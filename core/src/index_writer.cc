@@ -356,7 +356,6 @@ void create_atomically(const fs::path& path) {
   try {
     Xapian::WritableDatabase created(fresh.string(), Xapian::DB_CREATE);
     created.set_metadata(std::string(schema::kMetaSchemaVersion), schema::kSchemaVersion);
-    created.set_metadata(std::string(schema::kMetaNearCopyTerms), "1");
     created.commit();
     created.close();
   } catch (const Xapian::Error&) {
