@@ -103,9 +103,6 @@ void share_collapse_keys(std::vector<Xapian::Document>& loaded,
   }
 }
 
-// The collapse key of a document that is no near copy of another.
-std::string own_collapse_key(const std::string& id) { return hex64(fnv1a64(id)); }
-
 }  // namespace
 
 struct PreparedDocument::Impl {
@@ -291,10 +288,9 @@ struct IndexWriter::Impl {
     return schema::decode_document_data(db.get_document(did).get_data()).id;
   }
 
-  // The collapse key of a near-copy of `p` already in the index, or a key of its own.
-  std::string collapse_key(const PreparedDocument::Impl& p) {
-    std::string own = own_collapse_key(p.id);
-    if (!p.has_simhash) return own;
+  // The collapse key of a near-copy of `p` already in the index, if there is one.
+  std::optional<std::string> near_copy_key(const PreparedDocument::Impl& p) {
+    if (!p.has_simhash) return std::nullopt;
     for (int band = 0; band < kSimhashBands; ++band) {
       std::string term = band_term(p.simhash, band);
       int looked = 0;
@@ -310,7 +306,7 @@ struct IndexWriter::Impl {
         if (!key.empty()) return key;
       }
     }
-    return own;
+    return std::nullopt;
   }
 };
 
@@ -533,9 +529,11 @@ Result<PutOutcome> IndexWriter::write(PreparedDocument&& prepared) {
       }
     }
     p.xdoc.add_value(schema::kSlotFirstSeen, first_seen.empty() ? today_yyyymmdd() : first_seen);
-    std::string key = impl_->collapse_key(p);
-    if (key != own_collapse_key(p.id)) p.xdoc.add_boolean_term(std::string(schema::kNearCopy));
-    p.xdoc.add_value(schema::kSlotCollapse, key);
+    // A near copy takes the other's collapse key, and the mark that says so;
+    // any other document a key of its own.
+    std::optional<std::string> shared = impl_->near_copy_key(p);
+    if (shared) p.xdoc.add_boolean_term(std::string(schema::kNearCopy));
+    p.xdoc.add_value(schema::kSlotCollapse, shared ? *shared : hex64(fnv1a64(p.id)));
     // The lookup above found whether the id is stored; replace_document(term)
     // would look again.
     if (exists)
